@@ -1,0 +1,1 @@
+"""humanmovenet.evaluate stage."""

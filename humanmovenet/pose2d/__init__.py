@@ -1,0 +1,1 @@
+"""humanmovenet.pose2d stage."""
