@@ -97,6 +97,7 @@ _GAIT_STANCE_FRACTION = 0.6
 _GAIT_DOUBLE_SUPPORT_FRACTION = 0.1
 
 _STANDING_ELBOW_DEG = 10.0
+_MAX_FORWARD_TRUNK_DEG = 135.0  # trunk inclination cap in a forward bend (assumption)
 _MIN_BEND_DEG = 5.0  # below this trunk excursion there is no bend to take a ratio of
 
 
@@ -473,7 +474,8 @@ def forward_bend(
     """Stand, bend forward with straight knees, pause, return, stand.
 
     Rhythm: peak lumbar flexion L = ``forward_lumbar_rom_use`` × the subject's lumbar flexion
-    ROM; peak hip flexion H = L / ``forward_lumbar_hip_ratio`` (clipped to 25–95°); thoracic
+    ROM; peak hip flexion H = L / ``forward_lumbar_hip_ratio`` (clipped to 25–95° and so that
+    the trunk inclination change stays ≤ 135°); thoracic
     flexion 10 ± 4°; slight ankle plantarflexion (3–8°) and knee flexion (0–5°) move the hips
     backward. The lumbar spine leads (``forward_lumbar_lead``) and the hips lag, so the lumbar
     share is largest early and the hip share late (Esola et al. 1996); on the way back the
@@ -498,10 +500,11 @@ def forward_bend(
     time, s, phase = _timeline(segs, fps)
     # 1. Peak excursions (degrees).
     lumbar_peak = pat.forward_lumbar_rom_use * subject.lumbar_flexion_rom_deg
-    hip_peak = float(np.clip(lumbar_peak / pat.forward_lumbar_hip_ratio, 25.0, 95.0))
     thoracic_peak = float(np.clip(gen.normal(10.0, 4.0), 0.0, 25.0))
     ankle_peak = -_uniform(gen, 3.0, 8.0)
     knee_peak = _uniform(gen, 0.0, 5.0)
+    hip_max = _MAX_FORWARD_TRUNK_DEG - lumbar_peak - thoracic_peak - (ankle_peak - knee_peak)
+    hip_peak = float(np.clip(lumbar_peak / pat.forward_lumbar_hip_ratio, 25.0, min(95.0, hip_max)))
     # 2. Time courses: lumbar leads, hips lag, trunk exactly minimum-jerk.
     lead, lag = _lead_lag(pat.forward_lumbar_lead, lumbar_peak, hip_peak)
     bump = s * (1.0 - s)

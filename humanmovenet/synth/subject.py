@@ -55,6 +55,7 @@ _AGE_KNOTS_SLIDER = (0.0, 0.5, 1.0)
 _ROM_YOUNG_AGE, _ROM_OLD_AGE = 20.0, 75.0
 _FLEXION_ROM_YOUNG_DEG, _FLEXION_ROM_OLD_DEG = 72.0, 40.0
 _EXTENSION_ROM_YOUNG_DEG, _EXTENSION_ROM_OLD_DEG = 29.0, 6.0
+_MAX_FLEXION_ROM_DEG = 85.0  # cap of an individual's lumbar flexion ROM (assumption)
 # Lumbar lateral flexion per side (assumption, see docs): ~25° young → ~15° old.
 _LATERAL_ROM_YOUNG_DEG, _LATERAL_ROM_OLD_DEG = 25.0, 15.0
 
@@ -62,6 +63,7 @@ _LATERAL_ROM_YOUNG_DEG, _LATERAL_ROM_OLD_DEG = 25.0, 15.0
 _PI_MEAN, _PI_SD, _PI_MIN, _PI_MAX = 52.6, 10.4, 33.0, 85.0  # Vialle et al. 2005
 _PT_PER_PI = 13.2 / 52.6  # radiographic PT/PI ratio of the Vialle et al. 2005 means
 _APT_MEAN, _APT_SD, _APT_MIN, _APT_MAX = 13.0, 5.0, 0.0, 23.0  # DESIGN.md §4
+_APT_SHIFTED_MAX = 25.0  # after the pattern's shift (EP may exceed 23° slightly)
 _SS_PER_APT = 0.6  # assumption: how much clinical anterior tilt shows in the sacral slope
 _SS_NOISE_SD = 2.0
 _LL_MEAN, _LL_SD = 32.0, 6.0  # DESIGN.md §4 (EOS, LBP patients)
@@ -307,7 +309,7 @@ def sample_morphology(
     """Draw a standing spine morphology consistent with the pelvis and the pattern.
 
     Steps: (1) pelvic incidence PI ~ N(52.6, 10.4); (2) clinical anterior pelvic tilt
-    APT ~ N(13, 5) clipped to [0, 23] plus the pattern's shift; (3) sacral slope
+    APT ~ N(13, 5) clipped to [0, 23] plus the pattern's shift, clipped to [0, 25]; (3) sacral slope
     SS = PI·(1 − 13.2/52.6) + 0.6·(APT − 13) + N(0, 2) so that PT = PI − SS keeps the
     published mean ratio; (4) lordosis LL = 32 + 0.45·(SS − SS̄) + N(0, σ) + pattern shift,
     σ chosen so that SD(LL) ≈ 6 before the shift; (5) kyphosis TK = 44 + 0.4·(LL − 32) + N;
@@ -323,7 +325,7 @@ def sample_morphology(
     gen = as_generator(rng)
     pi = _clipped_normal(gen, _PI_MEAN, _PI_SD, _PI_MIN, _PI_MAX)
     apt = _clipped_normal(gen, _APT_MEAN, _APT_SD, _APT_MIN, _APT_MAX)
-    apt = float(np.clip(apt + pattern.pelvic_tilt_shift_deg, -5.0, 30.0))
+    apt = float(np.clip(apt + pattern.pelvic_tilt_shift_deg, _APT_MIN, _APT_SHIFTED_MAX))
     ss_mean_pop = _PI_MEAN * (1.0 - _PT_PER_PI)
     ss = pi * (1.0 - _PT_PER_PI) + _SS_PER_APT * (apt - _APT_MEAN) + gen.normal(0, _SS_NOISE_SD)
     ss = float(np.clip(ss, 15.0, 65.0))
@@ -408,8 +410,8 @@ def sample_subject(
     sliders, stature = _sample_body(gen, sex_, age, bmi)
     pattern = sample_pattern(gen, label)
     morph, pi, apt = sample_morphology(gen, pattern)
-    rom_scale = _clipped_normal(gen, 1.0, 0.12, 0.7, 1.3)  # individual mobility (assumption)
-    lat_scale = _clipped_normal(gen, 1.0, 0.12, 0.7, 1.3)
+    rom_scale = _clipped_normal(gen, 1.0, 0.12, 0.75, 1.25)  # individual mobility (assumption)
+    lat_scale = _clipped_normal(gen, 1.0, 0.12, 0.75, 1.25)
     return SyntheticSubject(
         sliders=sliders,
         sex=sex_,  # type: ignore[arg-type]
@@ -419,7 +421,7 @@ def sample_subject(
         morphology=morph,
         pelvic_incidence_deg=pi,
         standing_pelvic_tilt_deg=apt,
-        lumbar_flexion_rom_deg=lumbar_flexion_rom_deg(age) * rom_scale,
+        lumbar_flexion_rom_deg=min(lumbar_flexion_rom_deg(age) * rom_scale, _MAX_FLEXION_ROM_DEG),
         lumbar_extension_rom_deg=lumbar_extension_rom_deg(age) * rom_scale,
         lumbar_lateral_rom_deg=lumbar_lateral_rom_deg(age) * lat_scale,
         pattern=pattern,
