@@ -527,27 +527,17 @@ def sample_side_camera(
             sh = sh + (mid - target_uv) * distance / f
         return sh
 
-    shift = centre_on(focal, np.array([cx, cy]), shift)
-    for _ in range(3):
-        box = _bbox_px(make(focal, shift), pts)
-        box_w, box_h = box[2] - box[0], box[3] - box[1]
-        usable_w = (1 - 2 * margin_fraction) * width
-        usable_h = (1 - 2 * margin_fraction) * height
-        scale = min(fill * height / box_h, usable_w / box_w, usable_h / box_h)
-        focal *= scale
-        shift = centre_on(focal, np.array([cx, cy]), shift)
-
-    # Off-centre framing inside the free space left by the margin.
-    box = _bbox_px(make(focal, shift), pts)
-    free = np.array(
-        [
-            (1 - 2 * margin_fraction) * width - (box[2] - box[0]),
-            (1 - 2 * margin_fraction) * height - (box[3] - box[1]),
-        ]
-    )
     image_mid = np.array([(width - 1) / 2, (height - 1) / 2])
-    target = image_mid + 0.5 * np.maximum(free, 0.0) * offcentre
-    shift = centre_on(focal, target, shift)
+    usable = (1 - 2 * margin_fraction) * np.array([width, height])
+    shift = centre_on(focal, np.array([cx, cy]), shift)
+    for _ in range(4):
+        box = _bbox_px(make(focal, shift), pts)
+        size = box[2:] - box[:2]
+        scale = min(fill * height / size[1], usable[0] / size[0], usable[1] / size[1])
+        focal *= scale
+        # Off-centre framing inside the free space left by the margin.
+        free = np.maximum(usable - size * scale, 0.0)
+        shift = centre_on(focal, image_mid + 0.5 * free * offcentre, shift)
 
     margin_px = margin_fraction * min(width, height)
     for _ in range(50):
