@@ -146,18 +146,30 @@ def test_lumbar_rom_decreases_with_age():
 # ----------------------------------------------------------------------------- timing
 
 
-def _span_s(motion: SagittalMotion) -> float:
-    moving = np.flatnonzero(motion.phase != Phase.STANDING)
-    return (moving[-1] - moving[0] + 1) / motion.fps
+def _phase_duration_s(motion: SagittalMotion, phase: Phase) -> float:
+    idx = np.flatnonzero(motion.phase == phase)
+    assert idx.size and np.all(np.diff(idx) == 1)  # one contiguous block
+    return idx.size / motion.fps
 
 
-@pytest.mark.parametrize("movement", ("forward_bend", "backward_bend"))
-def test_bend_lasts_2_to_4_s_with_standing_before_and_after(movement):
+@pytest.mark.parametrize(
+    ("movement", "phases"),
+    (
+        ("forward_bend", (Phase.FLEXION, Phase.FLEXION_RETURN)),
+        ("backward_bend", (Phase.EXTENSION, Phase.EXTENSION_RETURN)),
+    ),
+)
+def test_bend_and_return_last_2_to_4_s_with_standing_before_and_after(movement, phases):
+    tol = 1.5 / 30.0
     for seed in range(20):
-        m = generate_motion(sample_subject(seed), movement, seed)
-        assert 2.0 - 1.5 / m.fps <= _span_s(m) <= 4.0 + 1.5 / m.fps
+        m = generate_motion(sample_subject(seed), movement, seed, fps=30.0)
+        for phase in phases:
+            assert 2.0 - tol <= _phase_duration_s(m, phase) <= 4.0 + tol
         assert m.phase[0] == Phase.STANDING and m.phase[-1] == Phase.STANDING
         assert np.allclose(m.angles()[0], m.angles()[-1])  # returns to the start posture
+    fixed = generate_motion(sample_subject(0), movement, 0, duration_s=2.5, hold_s=0.5)
+    assert _phase_duration_s(fixed, phases[0]) == pytest.approx(2.5, abs=tol)
+    assert fixed.time[-1] == pytest.approx(0.5 + 2.5 + 2.5 + 0.5, abs=0.45)
 
 
 @pytest.mark.parametrize(
@@ -177,17 +189,16 @@ def test_trunk_velocity_peaks_mid_movement(movement, out_phase):
 
 def test_lateral_bend_both_sides_timing():
     m = lateral_bend(sample_subject(5), 5, side="both")
-    left = np.flatnonzero(
-        np.isin(m.phase, (Phase.LATERAL_LEFT, Phase.LATERAL_LEFT_HOLD, Phase.LATERAL_LEFT_RETURN))
-    )
-    right = np.flatnonzero(
-        np.isin(
-            m.phase, (Phase.LATERAL_RIGHT, Phase.LATERAL_RIGHT_HOLD, Phase.LATERAL_RIGHT_RETURN)
-        )
-    )
+    left = np.flatnonzero(np.isin(m.phase, (Phase.LATERAL_LEFT, Phase.LATERAL_LEFT_RETURN)))
+    right = np.flatnonzero(np.isin(m.phase, (Phase.LATERAL_RIGHT, Phase.LATERAL_RIGHT_RETURN)))
     assert left.size and right.size and left.max() < right.min()
-    for idx in (left, right):
-        assert 2.0 - 1.5 / m.fps <= idx.size / m.fps <= 4.0 + 1.5 / m.fps
+    for phase in (
+        Phase.LATERAL_LEFT,
+        Phase.LATERAL_LEFT_RETURN,
+        Phase.LATERAL_RIGHT,
+        Phase.LATERAL_RIGHT_RETURN,
+    ):
+        assert 2.0 - 0.05 <= _phase_duration_s(m, phase) <= 4.0 + 0.05
     assert m.lumbar_lateral[left].max() > 0 > m.lumbar_lateral[right].min()
 
 

@@ -326,26 +326,27 @@ def _bend_segments(
 ) -> list[_Segment]:
     """Standing hold, out, hold at peak, back, standing hold (progress 0 → 1 → 0).
 
-    The bend (out + peak hold + back) lasts ``duration_s`` (drawn in [2, 4] s if None); the
-    peak hold takes 0.1–0.4 s of it and the out/back split is 45–55 %.
+    The movement into the bend and the return each last ``duration_s`` (each drawn in
+    [2, 4] s if None); the pause at the end of the range lasts 0.1–0.4 s; the standing holds
+    before and after last ``hold_s`` (each drawn in [0.5, 1.0] s if None).
     """
-    if duration_s is None:
-        duration_s = _uniform(rng, 2.0, 4.0)
-    if not (0.5 <= duration_s <= 30.0):
-        raise ValueError(f"duration_s must be in [0.5, 30] s (typical 2–4), got {duration_s}.")
-    peak_hold = min(_uniform(rng, 0.1, 0.4), 0.2 * duration_s)
-    move = duration_s - peak_hold
-    out = move * _uniform(rng, 0.45, 0.55)
+    if duration_s is not None and not (0.5 <= duration_s <= 30.0):
+        raise ValueError(
+            f"duration_s must be in [0.5, 30] s (typical 2–4) or None, got {duration_s}."
+        )
+    if hold_s is not None and not (0.0 < hold_s <= 30.0):
+        raise ValueError(f"hold_s must be in (0, 30] s or None, got {hold_s}.")
+    out = _uniform(rng, 2.0, 4.0) if duration_s is None else duration_s
+    back = _uniform(rng, 2.0, 4.0) if duration_s is None else duration_s
+    peak_hold = _uniform(rng, 0.1, 0.4)
     pre = _uniform(rng, 0.5, 1.0) if hold_s is None else hold_s
     post = _uniform(rng, 0.5, 1.0) if hold_s is None else hold_s
-    if pre <= 0 or post <= 0:
-        raise ValueError(f"hold_s must be > 0 s (standing before/after the bend), got {hold_s}.")
-    go, hold, back = phases
+    go, hold, ret = phases
     return [
         _Segment(Phase.STANDING, pre, 0.0, 0.0),
         _Segment(go, out, 0.0, 1.0),
         _Segment(hold, peak_hold, 1.0, 1.0),
-        _Segment(back, move - out, 1.0, 0.0),
+        _Segment(ret, back, 1.0, 0.0),
         _Segment(Phase.STANDING, post, 0.0, 0.0),
     ]
 
@@ -484,7 +485,8 @@ def forward_bend(
     Args:
         subject: the person.
         rng: Generator or seed; the same seed gives the same motion.
-        duration_s: out + peak hold + back in seconds (None: drawn in [2, 4]).
+        duration_s: duration of the movement into the bend and of the return, each, in
+            seconds (None: each drawn in [2, 4]).
         hold_s: standing time before and after (None: each drawn in [0.5, 1.0]).
         fps: frames per second.
 
@@ -546,7 +548,8 @@ def backward_bend(
     Args:
         subject: the person.
         rng: Generator or seed; the same seed gives the same motion.
-        duration_s: out + peak hold + back in seconds (None: drawn in [2, 4]).
+        duration_s: duration of the movement into the bend and of the return, each, in
+            seconds (None: each drawn in [2, 4]).
         hold_s: standing time before and after (None: each drawn in [0.5, 1.0]).
         fps: frames per second.
 
@@ -619,7 +622,8 @@ def lateral_bend(
         rng: Generator or seed.
         side: ``"left"``, ``"right"`` or ``"both"`` (left then right, standing in between).
         asymmetry_pct: requested symmetry index in percent, positive = left bend larger.
-        duration_s: duration of each bend (out + hold + back), None: drawn in [2, 4] s.
+        duration_s: duration of each movement into a bend and of each return, in seconds
+            (None: each drawn in [2, 4]).
         hold_s: standing before/after each bend (None: drawn in [0.5, 1.0] s).
         fps: frames per second.
 

@@ -56,12 +56,13 @@ _ROM_YOUNG_AGE, _ROM_OLD_AGE = 20.0, 75.0
 _FLEXION_ROM_YOUNG_DEG, _FLEXION_ROM_OLD_DEG = 72.0, 40.0
 _EXTENSION_ROM_YOUNG_DEG, _EXTENSION_ROM_OLD_DEG = 29.0, 6.0
 _MAX_FLEXION_ROM_DEG = 85.0  # cap of an individual's lumbar flexion ROM (assumption)
-# Lumbar lateral flexion per side (assumption, see docs): ~25° young → ~15° old.
-_LATERAL_ROM_YOUNG_DEG, _LATERAL_ROM_OLD_DEG = 25.0, 15.0
+# Lumbar lateral flexion per side (Troke et al. 2005): ~28° young → ~14° old.
+_LATERAL_ROM_YOUNG_DEG, _LATERAL_ROM_OLD_DEG = 28.0, 14.0
 
 # Population parameters of the morphology (degrees); sources in docs/synthetic_motions.md.
-_PI_MEAN, _PI_SD, _PI_MIN, _PI_MAX = 52.6, 10.4, 33.0, 85.0  # Vialle et al. 2005
-_PT_PER_PI = 13.2 / 52.6  # radiographic PT/PI ratio of the Vialle et al. 2005 means
+# Mac-Thiong et al. 2011 (709 asymptomatic adults), mean ± 2 SD: PI 32–74°, PT 0–27°, SS 24–55°.
+_PI_MEAN, _PI_SD, _PI_MIN, _PI_MAX = 53.0, 10.5, 30.0, 85.0
+_PT_PER_PI = 13.5 / 53.0  # radiographic PT/PI ratio of those means
 _APT_MEAN, _APT_SD, _APT_MIN, _APT_MAX = 13.0, 5.0, 0.0, 23.0  # DESIGN.md §4
 _APT_SHIFTED_MAX = 25.0  # after the pattern's shift (EP may exceed 23° slightly)
 _SS_PER_APT = 0.6  # assumption: how much clinical anterior tilt shows in the sacral slope
@@ -228,7 +229,7 @@ def lumbar_extension_rom_deg(age_years: float) -> float:
 
 
 def lumbar_lateral_rom_deg(age_years: float) -> float:
-    """Lumbar lateral flexion ROM to one side (assumption: 25° at ≤20 y → 15° at ≥75 y)."""
+    """Lumbar lateral flexion ROM to one side (28° at ≤20 y → 14° at ≥75 y, linear)."""
     return _interp_by_age(age_years, _LATERAL_ROM_YOUNG_DEG, _LATERAL_ROM_OLD_DEG)
 
 
@@ -308,9 +309,9 @@ def sample_morphology(
 ) -> tuple[SpineMorphology, float, float]:
     """Draw a standing spine morphology consistent with the pelvis and the pattern.
 
-    Steps: (1) pelvic incidence PI ~ N(52.6, 10.4); (2) clinical anterior pelvic tilt
+    Steps: (1) pelvic incidence PI ~ N(53, 10.5) clipped to [30, 85]; (2) clinical anterior pelvic tilt
     APT ~ N(13, 5) clipped to [0, 23] plus the pattern's shift, clipped to [0, 25]; (3) sacral slope
-    SS = PI·(1 − 13.2/52.6) + 0.6·(APT − 13) + N(0, 2) so that PT = PI − SS keeps the
+    SS = PI·(1 − 13.5/53) + 0.6·(APT − 13) + N(0, 2) so that PT = PI − SS keeps the
     published mean ratio; (4) lordosis LL = 32 + 0.45·(SS − SS̄) + N(0, σ) + pattern shift,
     σ chosen so that SD(LL) ≈ 6 before the shift; (5) kyphosis TK = 44 + 0.4·(LL − 32) + N;
     (6) lateral deviation ~ N(0, 2) clipped to ±8.
