@@ -1,0 +1,402 @@
+"""Run the MediaPipe pose landmarker over a video and track one subject.
+
+Two entry points:
+
+* :func:`iter_poses` streams one :class:`FramePose` per frame (constant memory, any length);
+* :func:`estimate_pose` collects them into a :class:`PoseResult` with ``Keypoints2D``
+  (short dropouts interpolated and flagged, long ones left NaN), ``Silhouettes`` (masks at
+  ``mask_scale`` of the frame size) and a view estimate with warnings.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from humanmovenet.io.video import Frame, VideoReader, open_video
+from humanmovenet.pose2d.model import resolve_pose_model
+from humanmovenet.pose2d.tracking import (
+    build_tracks,
+    choose_initial,
+    fill_short_gaps,
+    landmark_box,
+    match_candidate,
+    select_track,
+)
+from humanmovenet.pose2d.view import estimate_view
+from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES, Keypoints2D, Silhouettes
+
+__all__ = [
+    "PoseConfig",
+    "FramePose",
+    "FrameDetections",
+    "PoseResult",
+    "iter_detections",
+    "iter_poses",
+    "estimate_pose",
+]
+
+_J = len(MEDIAPIPE_LANDMARK_NAMES)
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    """Settings of the 2D pose stage.
+
+    Attributes:
+        model: ``"full"`` (default, more accurate) or ``"lite"`` (faster) landmarker bundle.
+        model_path: explicit ``.task`` file overriding ``model`` (see ``resolve_pose_model``).
+        max_people: people MediaPipe may return per frame; the subject is tracked among them.
+        min_detection_confidence, min_presence_confidence, min_tracking_confidence: MediaPipe
+            thresholds in [0, 1].
+        max_gap_s: dropouts up to this long (seconds) are linearly interpolated and flagged;
+            longer ones stay NaN and are flagged as not detected.
+        output_masks: keep per-frame silhouettes (False saves memory on long videos).
+        mask_scale: mask resolution / frame resolution, in (0, 1].
+        mask_threshold: segmentation probability above which a pixel is the person.
+        subject_box: (x0, y0, x1, y1) pixels around the subject where it first appears;
+            None = the person with the largest sum of body heights over the video (big and
+            present longest; :func:`iter_poses` streams with the tallest in the first frame).
+        max_speed: body heights per second the subject may move while unseen (tracking gate).
+    """
+
+    model: Literal["full", "lite"] = "full"
+    model_path: str | None = None
+    max_people: int = 3
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    max_gap_s: float = 0.25
+    output_masks: bool = True
+    mask_scale: float = 0.5
+    mask_threshold: float = 0.5
+    subject_box: tuple[float, float, float, float] | None = None
+    max_speed: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.model not in ("full", "lite"):
+            raise ValueError(f"PoseConfig.model must be 'full' or 'lite', got {self.model!r}.")
+        if self.max_people < 1:
+            raise ValueError(f"PoseConfig.max_people must be >= 1, got {self.max_people}.")
+        for name in ("min_detection_confidence", "min_presence_confidence",
+                     "min_tracking_confidence", "mask_threshold"):  # fmt: skip
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"PoseConfig.{name} must be in [0, 1], got {value}.")
+        if not 0.0 < self.mask_scale <= 1.0:
+            raise ValueError(f"PoseConfig.mask_scale must be in (0, 1], got {self.mask_scale}.")
+        if self.max_gap_s < 0:
+            raise ValueError(f"PoseConfig.max_gap_s must be >= 0 seconds, got {self.max_gap_s}.")
+        if self.subject_box is not None:
+            x0, y0, x1, y1 = self.subject_box
+            if not (x1 > x0 and y1 > y0):
+                raise ValueError(
+                    f"PoseConfig.subject_box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0 "
+                    f"in pixels, got {self.subject_box}."
+                )
+
+
+@dataclass(frozen=True)
+class FramePose:
+    """The tracked subject in one frame (streaming output of :func:`iter_poses`).
+
+    Attributes:
+        index: source frame index. time_s: time in seconds.
+        detected: True if the subject was found in this frame.
+        landmarks: x, y pixels and visibility, or None. world: MediaPipe world landmarks (m).
+        mask: silhouette at ``mask_scale``, or None. num_people: people MediaPipe returned.
+
+    Shapes:
+        landmarks, world: (33, 3); mask: (h, w) bool.
+    """
+
+    index: int
+    time_s: float
+    image_size: tuple[int, int]
+    detected: bool
+    landmarks: np.ndarray | None = None
+    world: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    num_people: int = 0
+
+
+@dataclass(frozen=True)
+class FrameDetections:
+    """Everyone MediaPipe found in one frame (streaming output of :func:`iter_detections`).
+
+    Shapes:
+        landmarks, world: (P, 33, 3) pixels+visibility / metres; masks: (P, h, w) bool or None.
+    """
+
+    index: int
+    time_s: float
+    image_size: tuple[int, int]
+    landmarks: np.ndarray
+    world: np.ndarray
+    masks: np.ndarray | None
+
+    @property
+    def boxes(self) -> list[np.ndarray]:
+        """(x0, y0, x1, y1) landmark box of each person."""
+        return [landmark_box(p[:, :2]) for p in self.landmarks]
+
+
+@dataclass(frozen=True)
+class PoseResult:
+    """Output of the 2D pose stage.
+
+    Attributes:
+        keypoints: tracked subject's landmarks (with ``view`` filled in).
+        silhouettes: the subject's masks, or None if ``output_masks`` was False.
+        warnings: plain-language problems found (no person, long dropouts, not a side view).
+        model: which landmarker bundle was used.
+    """
+
+    keypoints: Keypoints2D
+    silhouettes: Silhouettes | None
+    warnings: tuple[str, ...] = ()
+    model: str = "full"
+
+    @property
+    def detection_rate(self) -> float:
+        """Fraction of frames where the subject was detected (not interpolated)."""
+        return float(np.mean(self.keypoints.detected)) if self.keypoints.num_frames else 0.0
+
+
+def _create_landmarker(config: PoseConfig):  # noqa: ANN202 - mediapipe type
+    """A MediaPipe PoseLandmarker in VIDEO mode (imported lazily: mediapipe is heavy)."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    path = resolve_pose_model(config.model, config.model_path)
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(path)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=config.max_people,
+        min_pose_detection_confidence=config.min_detection_confidence,
+        min_pose_presence_confidence=config.min_presence_confidence,
+        min_tracking_confidence=config.min_tracking_confidence,
+        output_segmentation_masks=config.output_masks,
+    )
+    return vision.PoseLandmarker.create_from_options(options)
+
+
+def _to_arrays(pose: list, width: int, height: int) -> np.ndarray:
+    """MediaPipe normalised landmarks -> (33, 3) pixels + visibility."""
+    return np.array(
+        [
+            [p.x * width, p.y * height, p.visibility if p.visibility is not None else 0.0]
+            for p in pose
+        ],
+        dtype=np.float64,
+    )
+
+
+def _downscale_mask(prob: np.ndarray, scale: float, threshold: float) -> np.ndarray:
+    """Probability map (H, W[, 1]) -> boolean mask (round(H*scale), round(W*scale))."""
+    import cv2
+
+    prob = np.ascontiguousarray(np.asarray(prob, dtype=np.float32).reshape(prob.shape[:2]))
+    if scale != 1.0:
+        size = (max(1, round(prob.shape[1] * scale)), max(1, round(prob.shape[0] * scale)))
+        prob = cv2.resize(prob, size, interpolation=cv2.INTER_AREA)
+    return prob > threshold
+
+
+def _frames_of(video: str | os.PathLike[str] | VideoReader | Iterable[Frame]) -> Iterable[Frame]:
+    if isinstance(video, (str, os.PathLike)):
+        return open_video(video)
+    return video
+
+
+def iter_detections(
+    video: str | os.PathLike[str] | VideoReader | Iterable[Frame], config: PoseConfig | None = None
+) -> Iterator[FrameDetections]:
+    """Run the landmarker (VIDEO mode) and stream everyone it finds, frame by frame.
+
+    Args:
+        video: a path, an open :class:`VideoReader`, or any iterable of :class:`Frame`.
+        config: stage settings (default :class:`PoseConfig`).
+
+    Yields:
+        One :class:`FrameDetections` per input frame.
+    """
+    import mediapipe as mp
+
+    config = config or PoseConfig()
+    frames = _frames_of(video)
+    landmarker = _create_landmarker(config)
+    last_ms = -1
+    try:
+        for frame in frames:
+            height, width = frame.image.shape[:2]
+            image = mp.Image(
+                image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.image)
+            )
+            last_ms = max(last_ms + 1, int(round(frame.time_s * 1000.0)))
+            result = landmarker.detect_for_video(image, last_ms)
+            landmarks = np.array([_to_arrays(p, width, height) for p in result.pose_landmarks])
+            world = np.array([[[q.x, q.y, q.z] for q in p] for p in result.pose_world_landmarks])
+            masks = None
+            if config.output_masks and result.segmentation_masks:
+                masks = np.array([
+                    _downscale_mask(m.numpy_view(), config.mask_scale, config.mask_threshold)
+                    for m in result.segmentation_masks
+                ])  # fmt: skip
+            yield FrameDetections(
+                frame.index,
+                frame.time_s,
+                (width, height),
+                landmarks.reshape(-1, _J, 3),
+                world.reshape(-1, _J, 3),
+                masks,
+            )
+    finally:
+        landmarker.close()
+        if isinstance(frames, VideoReader) and frames is not video:
+            frames.close()
+
+
+def iter_poses(
+    video: str | os.PathLike[str] | VideoReader | Iterable[Frame], config: PoseConfig | None = None
+) -> Iterator[FramePose]:
+    """Stream the tracked subject frame by frame (constant memory, online tracking).
+
+    The subject is chosen in the first frame with any detection (``config.subject_box`` or the
+    tallest person) and then followed by box overlap / centre distance; a lost subject is only
+    re-acquired near where it was last seen. :func:`estimate_pose` instead sees the whole video
+    and picks the best track, which is more robust when the subject appears late.
+
+    Args:
+        video: a path, an open :class:`VideoReader`, or any iterable of :class:`Frame`.
+        config: stage settings (default :class:`PoseConfig`).
+
+    Yields:
+        One :class:`FramePose` per input frame.
+    """
+    config = config or PoseConfig()
+    last_box, last_time = None, 0.0
+    for det in iter_detections(video, config):
+        boxes = det.boxes
+        if last_box is None:
+            chosen = choose_initial(boxes, config.subject_box)
+        else:
+            chosen = match_candidate(boxes, last_box, det.time_s - last_time, config.max_speed)
+        yield _frame_pose(det, chosen)
+        if chosen is not None:
+            last_box, last_time = boxes[chosen], det.time_s
+
+
+def _frame_pose(det: FrameDetections, chosen: int | None) -> FramePose:
+    """The chosen person of a frame as a FramePose (not detected when ``chosen`` is None)."""
+    people = len(det.landmarks)
+    if chosen is None:
+        return FramePose(det.index, det.time_s, det.image_size, False, num_people=people)
+    mask = det.masks[chosen] if det.masks is not None else None
+    return FramePose(det.index, det.time_s, det.image_size, True, det.landmarks[chosen],
+                     det.world[chosen], mask, people)  # fmt: skip
+
+
+def _stack(poses: list[FramePose], config: PoseConfig) -> tuple[np.ndarray, ...]:
+    """Per-frame results -> (data (T,33,3), world (T,33,3), detected (T,), index (T,), time (T,))."""
+    t = len(poses)
+    data = np.full((t, _J, 3), np.nan)
+    data[..., 2] = 0.0
+    world = np.full((t, _J, 3), np.nan)
+    for i, p in enumerate(poses):
+        if p.detected:
+            data[i] = p.landmarks
+            if p.world is not None:
+                world[i] = p.world
+    detected = np.array([p.detected for p in poses], dtype=bool)
+    index = np.array([p.index for p in poses], dtype=np.int64)
+    time_s = np.array([p.time_s for p in poses], dtype=np.float64)
+    return data, world, detected, index, time_s
+
+
+def _stack_masks(poses: list[FramePose], config: PoseConfig, size: tuple[int, int]) -> Silhouettes:
+    """Stack masks into Silhouettes; frames without a mask are all-False and invalid."""
+    shape = (max(1, round(size[1] * config.mask_scale)), max(1, round(size[0] * config.mask_scale)))
+    masks = np.zeros((len(poses),) + shape, dtype=bool)
+    valid = np.zeros(len(poses), dtype=bool)
+    for i, p in enumerate(poses):
+        if p.mask is not None and p.mask.shape == shape:
+            masks[i], valid[i] = p.mask, True
+    return masks, valid
+
+
+def _long_gaps(detected: np.ndarray, interpolated: np.ndarray, fps: float) -> list[str]:
+    """Human-readable list of dropouts that were not interpolated."""
+    missing = ~detected & ~interpolated
+    runs, start = [], None
+    for i, m in enumerate(np.append(missing, False)):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            runs.append((start, i))
+            start = None
+    return [f"frames {a}-{b - 1} ({(b - a) / fps:.2f} s)" for a, b in runs]
+
+
+def estimate_pose(
+    video: str | os.PathLike[str] | VideoReader | Iterable[Frame], config: PoseConfig | None = None
+) -> PoseResult:
+    """Landmarks, silhouettes and view of one tracked person over a whole video.
+
+    Args:
+        video: a path, an open :class:`VideoReader` (frame range / target fps set there), or
+            an iterable of :class:`Frame` (then fps is inferred from the frame times).
+        config: stage settings (default :class:`PoseConfig`).
+
+    Returns:
+        A :class:`PoseResult`. Problems (no person, long dropouts, not a side view) are listed
+        in ``warnings`` and also emitted as Python ``UserWarning``.
+
+    Shapes:
+        keypoints.data: (T, 33, 3); silhouettes.masks: (T, h, w) with h, w = frame size x
+        ``mask_scale``.
+    """
+    config = config or PoseConfig()
+    frames = _frames_of(video)
+    fps = getattr(frames, "output_fps", None)
+    detections = list(iter_detections(frames, config))
+    boxes = [d.boxes for d in detections]
+    times = np.array([d.time_s for d in detections], dtype=np.float64)
+    scores = [[float(np.mean(p[:, 2])) for p in d.landmarks] for d in detections]
+    tracks = build_tracks(boxes, times, config.max_speed, scores)
+    track = select_track(tracks, boxes, config.subject_box)
+    poses = [_frame_pose(d, track.get(t)) for t, d in enumerate(detections)]
+    del detections
+    if not poses:
+        raise ValueError("estimate_pose: the video yielded no frames; check the frame range.")
+    if fps is None:
+        times = np.array([p.time_s for p in poses])
+        fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 30.0
+    data, world, detected, index, _ = _stack(poses, config)
+    max_gap = int(np.floor(config.max_gap_s * fps + 1e-9))
+    data_xy, interpolated = fill_short_gaps(data, detected, max_gap)
+    world, _ = fill_short_gaps(world, detected, max_gap)
+    size = poses[0].image_size
+    messages: list[str] = []
+    if not detected.any():
+        messages.append("No person was detected in any frame. Check that the whole body is in "
+                        "view, well lit, and fills at least a third of the frame height.")  # fmt: skip
+    view = estimate_view(data_xy[detected])
+    if detected.any() and not view.is_side_view:
+        messages.append(view.message)
+    gaps = _long_gaps(detected, interpolated, fps)
+    if detected.any() and gaps:
+        messages.append(f"Subject not detected (left as NaN, not interpolated) in {len(gaps)} "
+                        f"stretch(es): {', '.join(gaps[:10])}{' …' if len(gaps) > 10 else ''}.")  # fmt: skip
+    keypoints = Keypoints2D(data_xy, float(fps), size, index, detected, interpolated, world, view)
+    silhouettes = None
+    if config.output_masks:
+        masks, valid = _stack_masks(poses, config, size)
+        silhouettes = Silhouettes(masks, float(fps), size, config.mask_scale, valid)
+    for message in messages:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return PoseResult(keypoints, silhouettes, tuple(messages), config.model_path or config.model)
