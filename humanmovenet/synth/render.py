@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from humanmovenet.synth.camera import Camera
 
@@ -153,14 +154,32 @@ def gl_projection_matrix(camera: Camera, near: float, far: float) -> np.ndarray:
     return proj
 
 
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals. Shapes: (V, 3), (F, 3) → (V, 3) float32."""
-    tri = vertices[faces]
-    face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(vertices)
-    for corner in range(3):
-        np.add.at(normals, faces[:, corner], face_n)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
+def _vertex_face_adjacency(faces: np.ndarray, num_vertices: int) -> sparse.csr_matrix:
+    """Sparse (V, F) incidence matrix: 1 where a face uses a vertex."""
+    rows = faces.reshape(-1)
+    cols = np.repeat(np.arange(len(faces)), 3)
+    return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(num_vertices, len(faces)))
+
+
+def _vertex_normals(
+    vertices: np.ndarray, faces: np.ndarray, adjacency: sparse.csr_matrix | None = None
+) -> np.ndarray:
+    """Area-weighted unit vertex normals.
+
+    Shapes:
+        vertices: (V, 3); faces: (F, 3); adjacency: (V, F) → (V, 3) float32.
+    """
+    if adjacency is None:
+        adjacency = _vertex_face_adjacency(faces, len(vertices))
+    a = vertices[faces[:, 0]]
+    b = vertices[faces[:, 1]] - a
+    c = vertices[faces[:, 2]] - a
+    face_n = np.empty_like(b)
+    face_n[:, 0] = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
+    face_n[:, 1] = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
+    face_n[:, 2] = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
+    normals = adjacency @ face_n
+    length = np.sqrt(np.einsum("ij,ij->i", normals, normals))[:, None]
     return (normals / np.maximum(length, 1e-12)).astype(np.float32)
 
 
@@ -267,6 +286,7 @@ class Renderer:
             self._renderer.AddLight(light)
 
         self._faces: np.ndarray | None = None
+        self._adjacency: sparse.csr_matrix | None = None
         self._keep: list[object] = []  # numpy buffers shared with VTK arrays
 
     def __repr__(self) -> str:
@@ -286,8 +306,11 @@ class Renderer:
                           numpy_to_vtkIdTypeArray(conn, deep=True))  # fmt: skip
             self._polydata.SetPolys(cells)
             self._faces = tris.copy()
+            self._adjacency = _vertex_face_adjacency(tris, len(verts))
+        if self._adjacency.shape[0] != len(verts):
+            self._adjacency = _vertex_face_adjacency(tris, len(verts))
         pts32 = np.ascontiguousarray(verts, dtype=np.float32)
-        normals = _vertex_normals(verts, tris)
+        normals = _vertex_normals(verts, tris, self._adjacency)
         points = vtkPoints()
         points.SetData(numpy_to_vtk(pts32, deep=False))
         self._polydata.SetPoints(points)
