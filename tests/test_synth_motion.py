@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from humanmovenet.synth.motion import (
     LUMBAR_LEVEL_RATIOS,
@@ -464,8 +466,31 @@ def test_minimum_jerk_profile():
         (lambda s: sample_subject(0, age_range=(5.0, 30.0)), "age_range"),
         (lambda s: sample_subject(0, sex="x"), "sex"),
         (lambda s: sample_subject("seed"), "rng"),
+        (lambda s: forward_bend("subject", 0), "SyntheticSubject"),
     ),
 )
 def test_invalid_inputs_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call(sample_subject(0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    fps=st.sampled_from((24.0, 25.0, 30.0, 50.0, 60.0)),
+    movement=st.sampled_from(("forward_bend", "backward_bend")),
+    label=st.sampled_from(PATTERN_LABELS),
+)
+def test_bend_invariants_hold_for_any_seed(seed, fps, movement, label):
+    m = generate_motion(sample_subject(seed, phenotype=label), movement, seed, fps=fps)
+    trunk = trunk_inclination(m)
+    hip, lumbar = mean_hip_flexion(m), m.lumbar_flexion
+    sign = 1.0 if movement == "forward_bend" else -1.0
+    # lumbar and hip move in the bend's direction and never overshoot standing
+    assert np.all(sign * lumbar >= -1e-12) and np.all(sign * hip >= -1e-12)
+    assert np.all(sign * trunk >= -1e-12)
+    # the bend's peak is where the phase says the end of range is
+    hold = np.flatnonzero(np.isin(m.phase, (Phase.FLEXION_HOLD, Phase.EXTENSION_HOLD)))
+    assert hold.size and np.argmax(sign * trunk) in set(hold.tolist()) | {hold[0] - 1}
+    s = summarize_motion(m)
+    assert s.lumbar_rom_deg == pytest.approx(np.rad2deg(np.abs(lumbar).max()))

@@ -150,9 +150,11 @@ _ANGLE_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SagittalMotion:
     """Semantic joint-angle trajectories of one synthetic movement (radians, seconds, metres).
+
+    Equality is identity (``eq=False``): compare fields with ``numpy.array_equal``.
 
     Attributes:
         time: seconds from the first frame (``time[i] = i / fps``).
@@ -276,6 +278,14 @@ def split_lumbar_angle(
     if ratios.ndim != 1 or ratios.size == 0 or np.any(ratios < 0) or ratios.sum() <= 0:
         raise ValueError("levels must be a non-empty sequence of (name, ratio ≥ 0) pairs.")
     return np.asarray(total, dtype=np.float64)[..., None] * (ratios / ratios.sum())
+
+
+def _check_subject(subject: object) -> None:
+    if not isinstance(subject, SyntheticSubject):
+        raise ValueError(
+            f"subject must be a SyntheticSubject (see humanmovenet.synth.subject.sample_subject), "
+            f"got {type(subject).__name__}."
+        )
 
 
 def _check_fps(fps: float) -> float:
@@ -455,6 +465,7 @@ def standing(
     Returns:
         A ``"standing"`` :class:`SagittalMotion` (phase ``STANDING`` throughout).
     """
+    _check_subject(subject)
     fps = _check_fps(fps)
     if not (duration_s > 0):
         raise ValueError(f"duration_s must be > 0 s, got {duration_s}.")
@@ -493,6 +504,7 @@ def forward_bend(
     Returns:
         A ``"forward_bend"`` :class:`SagittalMotion`.
     """
+    _check_subject(subject)
     fps = _check_fps(fps)
     gen = as_generator(rng)
     pat = subject.pattern
@@ -556,6 +568,7 @@ def backward_bend(
     Returns:
         A ``"backward_bend"`` :class:`SagittalMotion` (lumbar and hip angles negative).
     """
+    _check_subject(subject)
     fps = _check_fps(fps)
     gen = as_generator(rng)
     pat = subject.pattern
@@ -630,6 +643,7 @@ def lateral_bend(
     Returns:
         A ``"lateral_bend"`` :class:`SagittalMotion`.
     """
+    _check_subject(subject)
     fps = _check_fps(fps)
     if side not in ("left", "right", "both"):
         raise ValueError(f"side must be 'left', 'right' or 'both', got {side!r}.")
@@ -711,6 +725,7 @@ def gait(
     Returns:
         A ``"gait"`` :class:`SagittalMotion` with ``gait_cycle`` counting strides.
     """
+    _check_subject(subject)
     fps = _check_fps(fps)
     if not (1.0 <= n_cycles <= 50.0):
         raise ValueError(f"n_cycles must be in [1, 50] strides, got {n_cycles}.")
