@@ -152,6 +152,8 @@ class VideoReader:
             return int(stream.frames)
         if stream.duration is not None and stream.time_base is not None:
             return int(round(float(stream.duration * stream.time_base) * self.fps))
+        if self._container is not None and self._container.duration:
+            return int(round(self._container.duration / av.time_base * self.fps))
         return None
 
     def _probe_rotation(self) -> int:
@@ -193,7 +195,9 @@ class VideoReader:
                     yield Frame(index, index / self.fps, _read_image(image_path))
             return
         self._rewind()
+        decoded = 0
         for index, frame in enumerate(self._decode_raw()):
+            decoded = index + 1
             if self.stop is not None and index >= self.stop:
                 return
             if index < self.start:
@@ -201,6 +205,17 @@ class VideoReader:
             t = float(frame.time) if frame.time is not None else index / self.fps
             image = rotate_upright(frame.to_ndarray(format="rgb24"), self.rotation)
             yield Frame(index, t, image)
+        self._check_complete(decoded)
+
+    def _check_complete(self, decoded: int) -> None:
+        """Raise if the stream ended well before the frame count its header declares."""
+        expected = self.num_frames
+        if expected and decoded < expected - max(2, 0.02 * expected):
+            raise VideoError(
+                f"{self.path}: the video ended after {decoded} frames but its header declares "
+                f"~{expected}; the file is truncated (e.g. an interrupted copy or recording). "
+                f"{_FIX_HINT}"
+            )
 
     def __iter__(self) -> Iterator[Frame]:
         period = 1.0 / self.target_fps if self.target_fps else 0.0
