@@ -414,6 +414,31 @@ def _bbox_px(camera: Camera, points: np.ndarray) -> np.ndarray:
     return np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()])
 
 
+def _framing_candidates(
+    points: np.ndarray, rot: np.ndarray, centre: np.ndarray, distance: float, per_key: int = 1000
+) -> np.ndarray:
+    """Points likely to define the projected bounding box (all points if there are few).
+
+    Framing iterates many projections; for long sequences it runs on the points most extreme
+    along the camera's x and y axes and in x/z, y/z at the sampled distance. The result is
+    always verified on all points afterwards.
+
+    Shapes:
+        points: (N, 3) → (M, 3), M <= N.
+    """
+    if len(points) <= 8 * per_key:
+        return points
+    q = (points - centre) @ rot.T
+    depth = np.maximum(q[:, 2] + distance, 1e-3)
+    keys = (q[:, 0], q[:, 1], q[:, 0] / depth, q[:, 1] / depth)
+    chosen = []
+    n = len(points)
+    for key in keys:
+        order = np.argpartition(key, (per_key, n - per_key))
+        chosen += [order[:per_key], order[n - per_key :]]
+    return points[np.unique(np.concatenate(chosen))]
+
+
 def _check_range(name: str, rng_: tuple[float, float], lo: float, hi: float) -> None:
     if len(rng_) != 2 or not (lo <= rng_[0] <= rng_[1] <= hi):
         raise ValueError(
@@ -510,6 +535,8 @@ def sample_side_camera(
     x_axis, y_axis, z_axis = rot
 
     centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
+    all_pts = pts
+    pts = _framing_candidates(pts, rot, centre, distance)
     cx = (width - 1) / 2 + jitter[0] * width
     cy = (height - 1) / 2 + jitter[1] * height
     focal = float(height)
@@ -542,7 +569,7 @@ def sample_side_camera(
     margin_px = margin_fraction * min(width, height)
     for _ in range(50):
         cam = make(focal, shift)
-        if np.all(cam.in_frame(pts, margin_px=0.5 * margin_px)):
+        if np.all(cam.in_frame(all_pts, margin_px=0.5 * margin_px)):
             return cam
         focal *= 0.97
         shift = centre_on(focal, image_mid, shift)
