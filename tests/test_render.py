@@ -189,3 +189,16 @@ def test_render_input_errors(renderer, body_like):
     behind = look_at([0.0, 0.9, 0.0], [1.0, 0.9, 0.0], fx=120, width=160, height=120)
     with pytest.raises(ValueError, match="in front of the camera"):
         renderer.render(verts, faces, behind)
+
+
+def test_render_sequence_matches_single_frames(renderer, body_like):
+    verts, faces = body_like
+    cam = sample_side_camera(np.random.default_rng(0), verts, image_size=(160, 120))
+    seq = np.stack([verts, verts + [0.0, 0.0, 0.1]])
+    out = renderer.render_sequence(seq, faces, cam, (0.2, 0.7, 0.3), with_depth=True)
+    assert out.rgb.shape == (2, 120, 160, 3) and out.depth.shape == (2, 120, 160)
+    single = renderer.render(seq[1], faces, cam, (0.2, 0.7, 0.3))
+    np.testing.assert_array_equal(out.rgb[1], single.rgb)
+    assert not np.array_equal(out.silhouette[0], out.silhouette[1])
+    with pytest.raises(ValueError, match="T, V, 3"):
+        renderer.render_sequence(verts, faces, cam)

@@ -336,14 +336,14 @@ def sample_lighting(rng: np.random.Generator) -> Lighting:
     """
     warmth = rng.uniform(-0.06, 0.06)
     return Lighting(
-        ambient=float(rng.uniform(0.2, 0.4)),
-        diffuse=float(rng.uniform(0.6, 0.85)),
+        ambient=float(rng.uniform(0.15, 0.35)),
+        diffuse=float(rng.uniform(0.55, 0.8)),
         specular=float(rng.uniform(0.0, 0.15)),
         specular_power=float(rng.uniform(5.0, 30.0)),
-        key_intensity=float(rng.uniform(0.7, 1.0)),
+        key_intensity=float(rng.uniform(0.65, 0.95)),
         key_azimuth=float(np.radians(rng.uniform(-60.0, 60.0))),
         key_elevation=float(np.radians(rng.uniform(10.0, 60.0))),
-        fill_intensity=float(rng.uniform(0.15, 0.45)),
+        fill_intensity=float(rng.uniform(0.1, 0.4)),
         light_color=(1.0, float(1.0 - 0.3 * abs(warmth)), float(1.0 - warmth)),
     )
 

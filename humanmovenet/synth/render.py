@@ -435,6 +435,45 @@ class Renderer:
             depth=depth,
         )
 
+    def render_sequence(
+        self,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        camera: Camera,
+        vertex_colors: np.ndarray | tuple[float, ...] | None = None,
+        background: np.ndarray | tuple[float, ...] | None = None,
+        lighting: Lighting | None = None,
+        *,
+        with_depth: bool = False,
+    ) -> RenderResult:
+        """Render every frame of an animated mesh with one camera, colours and background.
+
+        Args:
+            vertices: mesh vertices per frame, metres.
+            faces, camera, vertex_colors, background, lighting: as :meth:`render`.
+            with_depth: also return depth maps.
+
+        Returns:
+            A :class:`RenderResult` whose arrays have a leading time axis.
+
+        Shapes:
+            vertices: (T, V, 3) → rgb (T, H, W, 3), silhouette (T, H, W), depth (T, H, W).
+        """
+        verts = np.asarray(vertices)
+        if verts.ndim != 3 or verts.shape[-1] != 3:
+            raise ValueError(f"render_sequence: vertices must be (T, V, 3), got {verts.shape}.")
+        frames = [
+            self.render(
+                v, faces, camera, vertex_colors, background, lighting, with_depth=with_depth
+            )
+            for v in verts
+        ]
+        return RenderResult(
+            rgb=np.stack([f.rgb for f in frames]),
+            silhouette=np.stack([f.silhouette for f in frames]),
+            depth=np.stack([f.depth for f in frames]) if with_depth else None,
+        )
+
     def close(self) -> None:
         """Release the OpenGL context (the renderer cannot be used afterwards)."""
         self._window.Finalize()
