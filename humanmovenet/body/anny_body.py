@@ -205,6 +205,15 @@ class AnnyBody(BodyModel):
         j0 = self._buffer("J_template", betas.dtype)
         return j0 + (betas @ dirs.T).unflatten(-1, j0.shape)
 
+    def stature(self, betas: torch.Tensor) -> torch.Tensor:
+        """Standing height (top of head to sole, rest pose; as anny's ``Anthropometry.height``).
+
+        Shapes:
+            betas: (B, S≤num_betas) -> (B,) metres.
+        """
+        heights = self.rest_vertices(betas)[..., 1]
+        return heights.max(-1).values - heights.min(-1).values
+
     def forward(
         self,
         betas: torch.Tensor,
