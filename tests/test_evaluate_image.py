@@ -122,3 +122,19 @@ def test_silhouette_iou_symmetric_and_bounded(seed, p):
 def test_silhouette_iou_shape_error():
     with pytest.raises(ValueError, match=r"\(3, 8, 8\) and \(3, 8, 9\)"):
         ev.silhouette_iou(np.zeros((3, 8, 8), bool), np.zeros((3, 8, 9), bool))
+
+
+def test_psnr_chunked_equals_single_pass(monkeypatch):
+    from humanmovenet.evaluate import image as image_module
+
+    target = _image(5, (7, 6, 5, 3))
+    pred = _image(6, (7, 6, 5, 3))
+    mask = np.random.default_rng(7).random((7, 6, 5)) < 0.5
+    whole = ev.psnr(pred, target, has_channels=True, mask=mask)
+    monkeypatch.setattr(image_module, "_CHUNK_ELEMENTS", 100)  # forces 1 image per chunk
+    np.testing.assert_allclose(ev.psnr(pred, target, has_channels=True, mask=mask), whole)
+    # float path agrees with the exact integer path
+    as_float = ev.psnr(
+        pred.astype(float), target.astype(float), data_range=255.0, mask=mask, has_channels=True
+    )
+    np.testing.assert_allclose(as_float, whole, rtol=1e-12)

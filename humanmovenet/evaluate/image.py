@@ -80,19 +80,49 @@ def _image_ndim(has_channels: bool) -> int:
     return 3 if has_channels else 2
 
 
+#: Max elements of the squared-difference buffer held at once (bounds memory for long videos).
+_CHUNK_ELEMENTS = 8_000_000
+
+
+def _sum_squared_diff(p: np.ndarray, t: np.ndarray, has_channels: bool) -> np.ndarray:
+    """Per-pixel squared differences summed over channels, exact for integer images.
+
+    Integer/bool images are differenced in int32 and summed in int64 (exact); others in float64.
+    Returns (n, H, W) float64.
+    """
+    if p.dtype.kind in "ub" and t.dtype.kind in "ub":
+        d = p.astype(np.int32) - t.astype(np.int32)
+        d2 = d * d
+        return (d2.sum(axis=-1, dtype=np.int64) if has_channels else d2).astype(np.float64)
+    d = p.astype(np.float64) - t.astype(np.float64)
+    return (d * d).sum(axis=-1) if has_channels else d * d
+
+
 def _mse(
     pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None, has_channels: bool
 ) -> np.ndarray:
-    """Per-image mean squared error over pixels (and channels), restricted to ``mask``."""
-    diff2 = (pred.astype(np.float64) - target.astype(np.float64)) ** 2
-    if has_channels:
-        diff2 = diff2.mean(axis=-1)  # mean over channels → (..., H, W)
-    if mask is None:
-        return diff2.mean(axis=(-1, -2))
-    count = mask.sum(axis=(-1, -2))
-    total = np.where(mask, diff2, 0.0).sum(axis=(-1, -2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    """Per-image mean squared error over pixels (and channels), restricted to ``mask``.
+
+    Images are processed in chunks of the flattened batch so memory stays bounded.
+    """
+    n_img = _image_ndim(has_channels)
+    batch = pred.shape[: pred.ndim - n_img]
+    p = pred.reshape(-1, *pred.shape[pred.ndim - n_img :])
+    t = target.reshape(p.shape)
+    channels = p.shape[-1] if has_channels else 1
+    m = None if mask is None else mask.reshape(-1, *mask.shape[mask.ndim - 2 :])
+    step = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(p.shape[1:]))))
+    out = np.empty(p.shape[0], dtype=np.float64)
+    for i in range(0, p.shape[0], step):  # loop over chunks of images, never over pixels
+        d2 = _sum_squared_diff(p[i : i + step], t[i : i + step], has_channels)
+        if m is None:
+            out[i : i + step] = d2.mean(axis=(-1, -2)) / channels
+            continue
+        mi = m[i : i + step]
+        count = mi.sum(axis=(-1, -2)) * channels
+        total = np.where(mi, d2, 0.0).sum(axis=(-1, -2))
+        out[i : i + step] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out.reshape(batch)
 
 
 def _psnr_from_mse(mse: np.ndarray, data_range: float) -> np.ndarray:
