@@ -107,4 +107,4 @@ def estimate_view(data: np.ndarray) -> ViewEstimate:
             "camera sees the person from the front or back, so sagittal metrics (lumbar flexion, "
             "pelvic tilt) will be wrong. Film the person from the side, camera at hip height."
         )
-    return ViewEstimate(facing if is_side else facing, is_side, score, message)
+    return ViewEstimate(facing if is_side else "unknown", is_side, score, message)
