@@ -117,6 +117,8 @@ def test_camera_is_frozen_and_roundtrips():
     again = Camera.from_dict(cam.as_dict())
     np.testing.assert_array_equal(again.R, cam.R)
     assert again.fx == cam.fx and again.image_size == cam.image_size
+    assert again == cam and hash(again) == hash(cam)
+    assert cam != cam.with_intrinsics(fx=cam.fx + 1.0)
 
 
 def test_scaled_camera_keeps_pixel_centres():

@@ -53,7 +53,7 @@ def _as_points(name: str, points: np.ndarray) -> np.ndarray:
     return arr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Camera:
     """A pinhole camera (no lens distortion) in the OpenCV convention.
 
@@ -99,6 +99,15 @@ class Camera:
         object.__setattr__(self, "height", int(self.height))
         for name in ("fx", "fy", "cx", "cy"):
             object.__setattr__(self, name, float(getattr(self, name)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Camera):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.fx, self.fy, self.cx, self.cy, self.width, self.height,
+                     self.R.tobytes(), self.t.tobytes()))  # fmt: skip
 
     @property
     def K(self) -> np.ndarray:

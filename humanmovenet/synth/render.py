@@ -104,7 +104,7 @@ class Lighting:
     light_color: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RenderResult:
     """One rendered frame.
 
@@ -477,6 +477,12 @@ class Renderer:
     def close(self) -> None:
         """Release the OpenGL context (the renderer cannot be used afterwards)."""
         self._window.Finalize()
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def render_mesh(
