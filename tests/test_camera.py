@@ -173,3 +173,12 @@ def test_sampler_fixed_side_and_size():
         )
         assert side_view_angles(cam).side == "right"
         assert cam.image_size == (720, 1280)
+
+
+def test_backproject_inverts_project():
+    cam = sample_side_camera(np.random.default_rng(4), _box_body(np.random.default_rng(0)))
+    pts = np.random.default_rng(2).normal([0, 0.9, 0], 0.3, size=(4, 5, 3))
+    back = cam.backproject(cam.project(pts), cam.depth(pts))
+    np.testing.assert_allclose(back, pts, atol=1e-10)
+    with pytest.raises(ValueError, match="backproject"):
+        cam.backproject(np.zeros((3, 2)), np.zeros(4))

@@ -125,6 +125,12 @@ def test_projected_vertices_fall_inside_silhouette(renderer, body_like):
         # Depth: silhouette and finite depth agree; nearest surface = nearest vertex depth.
         np.testing.assert_array_equal(np.isfinite(out.depth), out.silhouette)
         assert out.depth[out.silhouette].min() == pytest.approx(cam.depth(verts).min(), abs=5e-3)
+        # Back-projected depth pixels lie on the ellipsoid's surface (within a few mm).
+        vs, us = np.nonzero(out.silhouette)
+        surface = cam.backproject(np.c_[us, vs], out.depth[vs, us])
+        radii = np.array([0.25, 0.85, 0.175])
+        level = np.linalg.norm((surface - [0.0, 0.85, 0.0]) / radii, axis=1)
+        assert np.all(np.abs(level - 1.0) < 0.03)
 
 
 def test_vertex_colors_and_background(renderer, body_like):

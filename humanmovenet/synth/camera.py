@@ -172,6 +172,32 @@ class Camera:
         v = self.fy * cam[..., 1] / z + self.cy
         return np.stack([u, v], axis=-1)
 
+    def backproject(self, uv: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """World points at given pixels and camera-space depths (inverse of project + depth).
+
+        Args:
+            uv: pixel coordinates.
+            depth: camera-space z in metres (e.g. a rendered depth map sampled at ``uv``).
+
+        Returns:
+            World coordinates in metres.
+
+        Shapes:
+            uv: (..., 2); depth: (...) → (..., 3).
+        """
+        pix = np.asarray(uv, dtype=np.float64)
+        z = np.asarray(depth, dtype=np.float64)
+        if pix.shape[-1:] != (2,) or pix.shape[:-1] != z.shape:
+            raise ValueError(
+                f"backproject: expected uv (..., 2) and depth (...) with matching leading "
+                f"shapes, got {pix.shape} and {z.shape}."
+            )
+        cam = np.stack(
+            [(pix[..., 0] - self.cx) / self.fx * z, (pix[..., 1] - self.cy) / self.fy * z, z],
+            axis=-1,
+        )
+        return (cam - self.t) @ self.R
+
     def in_frame(self, points: np.ndarray, margin_px: float = 0.0) -> np.ndarray:
         """True where a world point is in front of the camera and projects inside the image.
 
