@@ -129,5 +129,10 @@ def skin_vertices(
     """
     trans = posed_joints - (global_rotmats @ rest_joints.unsqueeze(-1)).squeeze(-1)
     affine = torch.cat([global_rotmats, trans.unsqueeze(-1)], -1).flatten(-2)  # (B, J, 12)
-    blended = torch.matmul(weights, affine).unflatten(-1, (3, 4))  # (B, V, 3, 4)
-    return (blended[..., :3] @ rest_vertices.unsqueeze(-1)).squeeze(-1) + blended[..., 3]
+    batch, joints = affine.shape[:2]
+    # one (V, J) @ (J, B*12) GEMM instead of B small ones
+    blended = (weights @ affine.transpose(0, 1).reshape(joints, batch * 12)).reshape(
+        -1, batch, 3, 4
+    )
+    rotated = torch.einsum("vbij,bvj->bvi", blended[..., :3], rest_vertices)
+    return rotated + blended[..., 3].transpose(0, 1)
