@@ -1,0 +1,66 @@
+"""The `humanmovenet demo` command writes its picture and numbers, and fails cleanly."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from humanmovenet.cli import EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, main
+
+
+def test_demo_writes_png_and_measured_angles(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == EXIT_OK
+    png = (out / "spine_demo.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    summary = json.loads((out / "spine_demo.json").read_text())
+    flexed = summary["poses"][1]
+    assert flexed["measured_lumbar_flexion_deg"] == pytest.approx(
+        flexed["lumbar_flexion_deg"], abs=1e-3
+    )
+    assert 26 <= summary["standing_morphology"]["lumbar_lordosis_deg"] <= 38
+    # no temporary folders left beside the output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_unknown_flag_is_usage_error(capsys):
+    assert main(["demo", "--no-such-flag"]) == EXIT_USAGE
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_unwritable_output_leaves_nothing(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert main(["demo", "--out", str(locked / "out")]) == EXIT_OUTPUT
+        assert "cannot write" in capsys.readouterr().err
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(stat.S_IRWXU)
+
+
+def test_disk_full_midway_leaves_no_partial_output(tmp_path, monkeypatch, capsys):
+    """A write that fails half-way (ENOSPC) gives the output exit code and no folder at all."""
+    import errno
+
+    import humanmovenet.demo
+
+    def fill_disk(out_dir):
+        (out_dir / "spine_demo.png").write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(humanmovenet.demo, "run_body_demo", fill_disk)
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == EXIT_OUTPUT
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_under_a_file_is_output_error(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--out", str(blocker / "out")]) == EXIT_OUTPUT
+    assert "cannot write" in capsys.readouterr().err
