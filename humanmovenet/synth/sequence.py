@@ -1,0 +1,546 @@
+"""Pose a body model with a synthetic motion, with ground truth measured on the posed body.
+
+:func:`pose_sequence` maps the semantic angles of a :class:`~humanmovenet.synth.motion.SagittalMotion`
+onto the inputs of a body model (the shipped anny body by default) for one
+:class:`~humanmovenet.synth.subject.SyntheticSubject`, runs the body in batches, poses the
+subject's vertebral spine (``spine.body``) and returns a frozen :class:`PosedSequence` with
+per-frame joints, vertebra positions and frames, and angles *measured* on the posed body.
+
+Mapping (rotations are local, in the body's world-aligned rest axes; ``Rx(a)`` tilts +y towards
++z, so a positive angle about +x is flexion; DESIGN.md §3):
+
+* **Pelvis** (root orientation): ``Ry(rotation) · Rx(tilt − standing tilt) · Rz(obliquity)``.
+  The body's rest pose is the subject's standing posture, so only the *change* of tilt rotates
+  the root; the pelvic-tilt ground truth adds the subject's standing tilt back.
+* **Hips**: ``Rx(−flexion) · Rz(−obliquity)`` (the thighs do not follow the pelvic obliquity).
+* **Knees**: ``Rx(+flexion)``; **ankles**: ``Rx(−dorsiflexion)`` (foot flat when the shank
+  leans by the dorsiflexion angle, as in the motion's leg chain).
+* **Spine**: :func:`humanmovenet.spine.body.spine_joint_rotations` for lumbar/thoracic
+  flexion and lateral flexion; ``trunk_axial`` is added as a rotation about the vertical shared
+  by the joints carrying the thoracic discs (in proportion to their number of discs).
+* **Arms**: the rest pose is an A-pose with bent elbows, so the arms are set absolutely: the
+  upper arm hangs with a small abduction (6–20° growing with BMI, so that arms clear the
+  trunk) and is flexed forward by ``shoulder_flexion`` relative to the thorax; the forearm
+  is flexed by ``elbow_flexion`` more (shortest-arc rotations of the rest bone directions).
+* **Ground contact** (``transl``): every frame is lifted so its lowest vertex touches the floor
+  ``y = 0``. In standing and bends the feet stay planted: the mean of the two ankle joints keeps
+  its first-frame position in x and z (the motion's ``root_translation`` is the hip displacement
+  of a planted leg chain, which the body's own kinematics now realise exactly). In gait and
+  lateral bends the pelvis follows the motion's ``root_translation`` in x and z. The world
+  origin is the first frame's mid-ankle point on the floor.
+
+Ground truth (:class:`MeasuredAngles`) is measured on the posed body and spine, not copied from
+the motion: L1–S1 and T1–T12 sagittal angles on the vertebra frames, the pelvis's sagittal
+tilt in its heading plane, hip flexion as the femur's sagittal angle in the pelvis frame. The
+tests check that they equal the motion's commanded angles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import roma
+import torch
+
+from humanmovenet.body import create
+from humanmovenet.body.base import BodyModel, BodyOutput
+from humanmovenet.spine import anatomy
+from humanmovenet.spine.body import embed_in_body, pose_from_body_output, spine_joint_rotations
+from humanmovenet.spine.chain import lateral_angle, sagittal_angle
+from humanmovenet.spine.embed import SpineEmbedding, pose_spine
+from humanmovenet.spine.morphology import lumbar_angle, thoracic_angle
+from humanmovenet.synth.motion import SagittalMotion
+from humanmovenet.synth.subject import SyntheticSubject
+from humanmovenet.types import VERTEBRA_NAMES
+
+__all__ = [
+    "MeasuredAngles",
+    "PosedSequence",
+    "default_body",
+    "body_inputs",
+    "pose_sequence",
+    "iter_vertices",
+    "measure_angles",
+    "arm_abduction_deg",
+]
+
+_S1, _L1 = VERTEBRA_NAMES.index("S1"), VERTEBRA_NAMES.index("L1")
+_T12, _T1 = VERTEBRA_NAMES.index("T12"), VERTEBRA_NAMES.index("T1")
+_SPINE_CORRECTIONS = 4
+_PLANTED_MOVEMENTS = ("standing", "forward_bend", "backward_bend")
+_DEFAULT_BATCH = 64
+
+
+@lru_cache(maxsize=1)
+def default_body() -> BodyModel:
+    """The shipped anny body, created once per process (it is stateless)."""
+    return create("anny")
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredAngles:
+    """Angles measured on a posed body and spine, radians (flexion / anterior / left +).
+
+    Attributes:
+        lumbar_angle: L1–S1 sagittal angle (flexion +; standing lordosis is negative).
+        lumbar_flexion: ``lumbar_angle`` minus its rest (standing) value.
+        thoracic_angle: T1–T12 sagittal angle (kyphosis +).
+        thoracic_flexion: ``thoracic_angle`` minus its rest value.
+        lumbar_lateral: L1 relative to S1 in the frontal plane, minus rest (to the left +).
+        thoracic_lateral: T1 relative to T12 in the frontal plane, minus rest (to the left +).
+        pelvic_tilt: clinical anterior pelvic tilt: the subject's standing tilt plus the
+            pelvis's sagittal rotation from rest, measured in the pelvis's heading plane.
+        hip_flexion_left, hip_flexion_right: femur relative to pelvis, sagittal, from rest.
+
+    Shapes:
+        every field: (T,).
+    """
+
+    lumbar_angle: np.ndarray
+    lumbar_flexion: np.ndarray
+    thoracic_angle: np.ndarray
+    thoracic_flexion: np.ndarray
+    lumbar_lateral: np.ndarray
+    thoracic_lateral: np.ndarray
+    pelvic_tilt: np.ndarray
+    hip_flexion_left: np.ndarray
+    hip_flexion_right: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Field name → (T,) array."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, eq=False)
+class PosedSequence:
+    """A synthetic motion applied to a body, with measured per-frame ground truth.
+
+    Equality is identity (``eq=False``). Body inputs reproduce the posed body exactly:
+    ``body(betas.expand(T, -1), body_pose, root_orient, transl)`` (see :func:`iter_vertices`).
+
+    Attributes:
+        subject: the person.
+        motion: the commanded motion.
+        backend: body backend name (``"anny"``).
+        joint_names: the body's joint names, root first.
+        betas: body shape coefficients.
+        body_pose: local axis-angle of the non-root joints (radians).
+        root_orient: root (pelvis) axis-angle (radians).
+        transl: translation given to the body (metres; floor contact and foot planting).
+        joints: posed joint positions (world, metres, floor at y = 0).
+        vertebra_positions: posed vertebral centres S1…C1 (world, metres).
+        vertebra_frames: posed vertebra frames (columns: left, cranial, anterior axes).
+        rest_vertebra_frames: the embedded spine's rest frames (body frame).
+        angles: :class:`MeasuredAngles`.
+        vertices: posed vertices (float32) if requested, else None (use :func:`iter_vertices`).
+
+    Shapes:
+        betas: (S,); body_pose: (T, J, 3); root_orient, transl: (T, 3); joints: (T, J + 1, 3);
+        vertebra_positions: (T, 25, 3); vertebra_frames: (T, 25, 3, 3);
+        rest_vertebra_frames: (25, 3, 3); vertices: (T, V, 3) or None.
+    """
+
+    subject: SyntheticSubject
+    motion: SagittalMotion
+    backend: str
+    joint_names: tuple[str, ...]
+    betas: np.ndarray
+    body_pose: np.ndarray
+    root_orient: np.ndarray
+    transl: np.ndarray
+    joints: np.ndarray
+    vertebra_positions: np.ndarray
+    vertebra_frames: np.ndarray
+    rest_vertebra_frames: np.ndarray
+    angles: MeasuredAngles
+    vertices: np.ndarray | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.body_pose.shape[0])
+
+    def joint(self, name: str, body: BodyModel | None = None) -> np.ndarray:
+        """Positions (T, 3) of one joint by semantic or backend name."""
+        body = body or default_body()
+        return self.joints[:, body.joint_index(name)]
+
+
+# --------------------------------------------------------------------------- rotations
+
+
+def _rx(a: torch.Tensor) -> torch.Tensor:
+    return roma.rotvec_to_rotmat(torch.stack([a, torch.zeros_like(a), torch.zeros_like(a)], -1))
+
+
+def _ry(a: torch.Tensor) -> torch.Tensor:
+    return roma.rotvec_to_rotmat(torch.stack([torch.zeros_like(a), a, torch.zeros_like(a)], -1))
+
+
+def _rz(a: torch.Tensor) -> torch.Tensor:
+    return roma.rotvec_to_rotmat(torch.stack([torch.zeros_like(a), torch.zeros_like(a), a], -1))
+
+
+def _align(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Shortest-arc rotation vectors taking directions ``u`` onto ``v``.
+
+    Shapes:
+        u, v: (..., 3) (not necessarily unit) → (..., 3).
+    """
+    u = u / u.norm(dim=-1, keepdim=True)
+    v = v / v.norm(dim=-1, keepdim=True)
+    axis = torch.cross(u, v, dim=-1)
+    s = axis.norm(dim=-1, keepdim=True)
+    angle = torch.atan2(s, (u * v).sum(-1, keepdim=True))
+    return torch.where(s > 1e-12, axis / s.clamp_min(1e-12) * angle, torch.zeros_like(axis))
+
+
+def arm_abduction_deg(bmi: float) -> float:
+    """Abduction of the hanging upper arms (degrees): 6° at BMI ≤ 20 up to 20° at BMI ≥ 37.5.
+
+    An assumption that keeps the arms outside the trunk of heavier bodies.
+    """
+    return float(np.clip(6.0 + 0.8 * (bmi - 20.0), 6.0, 20.0))
+
+
+def _t(motion: SagittalMotion, name: str) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(getattr(motion, name), dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- body inputs
+
+
+def _check_pair(subject: object, motion: object) -> None:
+    if not isinstance(subject, SyntheticSubject):
+        raise ValueError(
+            f"subject must be a SyntheticSubject (synth.subject.sample_subject), got "
+            f"{type(subject).__name__}."
+        )
+    if not isinstance(motion, SagittalMotion):
+        raise ValueError(
+            f"motion must be a SagittalMotion (synth.motion.generate_motion), got "
+            f"{type(motion).__name__}."
+        )
+    if motion.pattern != subject.pattern.label:
+        raise ValueError(
+            f"motion was generated for a {motion.pattern!r} subject but the subject is "
+            f"{subject.pattern.label!r}; generate the motion from this subject."
+        )
+
+
+def _spine_only_angles(emb: SpineEmbedding, local: torch.Tensor) -> torch.Tensor:
+    """(T, 4) lumbar/thoracic flexion and lateral flexion from rest of a spine chain pose."""
+    globals_ = [torch.eye(3, dtype=local.dtype).expand(local.shape[0], 3, 3)]
+    for k in range(local.shape[1]):
+        globals_.append(globals_[-1] @ local[:, k])
+    chain = torch.stack(globals_, 1)
+    _, frames = pose_spine(emb, chain, torch.zeros(*chain.shape[:2], 3, dtype=local.dtype))
+    rest = torch.as_tensor(emb.rest_frames, dtype=local.dtype)
+    return torch.stack(
+        [
+            lumbar_angle(frames) - lumbar_angle(rest),
+            thoracic_angle(frames) - thoracic_angle(rest),
+            lateral_angle(frames[:, _S1], frames[:, _L1]) - lateral_angle(rest[_S1], rest[_L1]),
+            lateral_angle(frames[:, _T12], frames[:, _T1]) - lateral_angle(rest[_T12], rest[_T1]),
+        ],
+        -1,
+    )
+
+
+def _spine_rotations(emb: SpineEmbedding, motion: SagittalMotion) -> torch.Tensor:
+    """Local rotation matrices (T, C-1, 3, 3) of the spine chain joints 1…C-1.
+
+    ``spine_joint_rotations`` reproduces the L1–S1 angle exactly in pure flexion but is off by
+    up to ~1° for the thoracic angle (joints whose discs straddle two regions) and in combined
+    flexion + lateral bending; a few fixed-point corrections of the commanded angles, measured
+    on the spine alone, make every measured angle equal the commanded one.
+    """
+    thoracic = [anatomy.DISC_NAMES.index(n) for n in anatomy.THORACIC_DISCS]
+    counts = np.bincount(np.asarray(emb.disc_joint)[thoracic], minlength=len(emb.chain_names))
+    share = torch.as_tensor(counts[1:] / counts.sum(), dtype=torch.float64)
+    axial = _ry(_t(motion, "trunk_axial")[:, None] * share[None, :])
+    names = ("lumbar_flexion", "thoracic_flexion", "lumbar_lateral", "thoracic_lateral")
+    target = torch.stack([_t(motion, n) for n in names], -1)
+    command = target.clone()
+    for _ in range(_SPINE_CORRECTIONS + 1):
+        mats = roma.rotvec_to_rotmat(spine_joint_rotations(emb, *command.unbind(-1))) @ axial
+        error = _spine_only_angles(emb, mats) - target
+        if float(error.abs().max()) < 1e-7:
+            break
+        command = command - error
+    return mats
+
+
+def body_inputs(
+    subject: SyntheticSubject,
+    motion: SagittalMotion,
+    body: BodyModel,
+    embedding: SpineEmbedding,
+    betas: torch.Tensor,
+) -> dict[str, torch.Tensor]:
+    """Body-model inputs (zero translation) realising a motion's angles (module docstring).
+
+    Args:
+        subject: the person (for the standing pelvic tilt and BMI).
+        motion: the motion, generated for this subject.
+        body: the body model.
+        embedding: the subject's spine embedding in ``body`` (:func:`embed_in_body`).
+        betas: the subject's shape.
+
+    Returns:
+        ``{"betas", "body_pose", "root_orient", "transl"}`` float64 tensors, ``transl`` zero.
+
+    Shapes:
+        betas: (S,) or (1, S) → betas (T, S), body_pose (T, J, 3), root_orient, transl (T, 3).
+    """
+    _check_pair(subject, motion)
+    n = motion.num_frames
+    betas = torch.as_tensor(betas, dtype=torch.float64).reshape(1, -1)
+    pose = torch.zeros(n, body.num_body_joints, 3, dtype=torch.float64)
+
+    def put(name: str, rotvec: torch.Tensor) -> None:
+        pose[:, body.joint_index(name) - 1] = rotvec
+
+    # 1. Pelvis.
+    d_tilt = _t(motion, "pelvis_tilt") - motion.standing_pelvic_tilt
+    obl, rot = _t(motion, "pelvis_obliquity"), _t(motion, "pelvis_rotation")
+    root = roma.rotmat_to_rotvec(_ry(rot) @ _rx(d_tilt) @ _rz(obl))
+    # 2. Spine.
+    spine = roma.rotmat_to_rotvec(_spine_rotations(embedding, motion))
+    for j, name in enumerate(body.spine_chain()[1:]):
+        put(name, spine[:, j])
+    # 3. Legs.
+    for side in ("left", "right"):
+        hip = _t(motion, f"hip_flexion_{side}")
+        put(f"hip_{side}", roma.rotmat_to_rotvec(_rx(-hip) @ _rz(-obl)))
+        knee = _t(motion, f"knee_flexion_{side}")
+        put(f"knee_{side}", torch.stack([knee, 0 * knee, 0 * knee], -1))
+        ankle = _t(motion, f"ankle_dorsiflexion_{side}")
+        put(f"ankle_{side}", torch.stack([-ankle, 0 * ankle, 0 * ankle], -1))
+    # 4. Arms, set absolutely from the rest bone directions.
+    rest = body.rest_joints(betas)[0]
+    abd = math.radians(arm_abduction_deg(subject.bmi))
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        sh, el, wr = (body.joint_index(f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
+        hang = torch.tensor([sign * math.sin(abd), -math.cos(abd), 0.0], dtype=torch.float64)
+        flex = _t(motion, f"shoulder_flexion_{side}")
+        target_upper = _rx(-flex) @ hang
+        target_fore = _rx(-(flex + _t(motion, f"elbow_flexion_{side}"))) @ hang
+        upper = _align((rest[el] - rest[sh]).expand(n, 3), target_upper)
+        fore_in_upper = roma.rotvec_to_rotmat(upper).transpose(-1, -2) @ target_fore[..., None]
+        put(f"shoulder_{side}", upper)
+        put(f"elbow_{side}", _align((rest[wr] - rest[el]).expand(n, 3), fore_in_upper[..., 0]))
+    return {
+        "betas": betas.expand(n, -1),
+        "body_pose": pose,
+        "root_orient": root,
+        "transl": torch.zeros(n, 3, dtype=torch.float64),
+    }
+
+
+# --------------------------------------------------------------------------- measurement
+
+
+def measure_angles(
+    body: BodyModel,
+    joint_rotations: torch.Tensor,
+    vertebra_frames: torch.Tensor,
+    rest_vertebra_frames: torch.Tensor,
+    standing_pelvic_tilt: float,
+) -> MeasuredAngles:
+    """Measure the ground-truth angles on a posed body and spine (see :class:`MeasuredAngles`).
+
+    Args:
+        body: the body model that produced ``joint_rotations``.
+        joint_rotations: global joint rotations relative to rest (``BodyOutput``).
+        vertebra_frames: posed vertebra frames (``pose_from_body_output``).
+        rest_vertebra_frames: the spine's rest frames (``SpineEmbedding.rest_frames``).
+        standing_pelvic_tilt: the subject's standing anterior pelvic tilt, radians.
+
+    Returns:
+        The :class:`MeasuredAngles` (numpy float64).
+
+    Shapes:
+        joint_rotations: (T, J + 1, 3, 3); vertebra_frames: (T, 25, 3, 3);
+        rest_vertebra_frames: (25, 3, 3).
+    """
+    rots = torch.as_tensor(joint_rotations, dtype=torch.float64)
+    frames = torch.as_tensor(vertebra_frames, dtype=torch.float64)
+    rest = torch.as_tensor(rest_vertebra_frames, dtype=torch.float64)
+    if rots.ndim != 4 or frames.ndim != 4 or frames.shape[0] != rots.shape[0]:
+        raise ValueError(
+            f"expected joint_rotations (T, J+1, 3, 3) and vertebra_frames (T, 25, 3, 3), got "
+            f"{tuple(rots.shape)} and {tuple(frames.shape)}."
+        )
+    pelvis = rots[:, 0]
+    # Pelvic tilt in the pelvis's heading plane (exact for Ry(rot)·Rx(tilt)·Rz(obliquity)).
+    fwd = pelvis[..., :, 2]
+    heading = torch.atan2(fwd[:, 0], fwd[:, 2])
+    cranial = (_ry(heading).transpose(-1, -2) @ pelvis)[..., :, 1]
+    tilt = torch.atan2(cranial[:, 2], cranial[:, 1])
+
+    def hip(side: str) -> torch.Tensor:
+        femur = rots[:, body.joint_index(f"hip_{side}")]
+        return -sagittal_angle(pelvis, femur)
+
+    lum, tho = lumbar_angle(frames), thoracic_angle(frames)
+    lat = lateral_angle(frames[:, _S1], frames[:, _L1]) - lateral_angle(rest[_S1], rest[_L1])
+    tlat = lateral_angle(frames[:, _T12], frames[:, _T1]) - lateral_angle(rest[_T12], rest[_T1])
+    out = dict(
+        lumbar_angle=lum,
+        lumbar_flexion=lum - lumbar_angle(rest),
+        thoracic_angle=tho,
+        thoracic_flexion=tho - thoracic_angle(rest),
+        lumbar_lateral=lat,
+        thoracic_lateral=tlat,
+        pelvic_tilt=standing_pelvic_tilt + tilt,
+        hip_flexion_left=hip("left"),
+        hip_flexion_right=hip("right"),
+    )
+    return MeasuredAngles(
+        **{k: v.detach().cpu().numpy().astype(np.float64) for k, v in out.items()}
+    )
+
+
+# --------------------------------------------------------------------------- running the body
+
+
+def _forward(body: BodyModel, inputs: dict[str, torch.Tensor], lo: int, hi: int) -> BodyOutput:
+    with torch.no_grad():
+        return body(**{k: v[lo:hi].to(torch.float32) for k, v in inputs.items()})
+
+
+def _placement(
+    motion: SagittalMotion,
+    lowest_y: np.ndarray,
+    mid_ankle_xz: np.ndarray,
+) -> np.ndarray:
+    """Translation (T, 3) for floor contact and planted feet (module docstring)."""
+    n = motion.num_frames
+    transl = np.zeros((n, 3))
+    transl[:, 1] = -lowest_y
+    if motion.movement in _PLANTED_MOVEMENTS:
+        transl[:, [0, 2]] = -mid_ankle_xz
+    else:
+        root = np.asarray(motion.root_translation)[:, [0, 2]]
+        transl[:, [0, 2]] = root - root[0] - mid_ankle_xz[0]
+    return transl
+
+
+def pose_sequence(
+    subject: SyntheticSubject,
+    motion: SagittalMotion,
+    body: BodyModel | None = None,
+    *,
+    embedding: SpineEmbedding | None = None,
+    keep_vertices: bool = False,
+    batch_size: int = _DEFAULT_BATCH,
+) -> PosedSequence:
+    """Pose a subject's body and spine with a motion and measure the ground truth.
+
+    Args:
+        subject: the person.
+        motion: a motion generated for this subject (:func:`synth.motion.generate_motion`).
+        body: the body model; default: the shipped anny body (:func:`default_body`).
+        embedding: the subject's spine embedding (default: computed with
+            :func:`spine.body.embed_in_body` from the subject's morphology; pass it to reuse it
+            over several motions of the same subject).
+        keep_vertices: also keep the posed vertices (float32; T × V × 3 × 4 bytes, ~165 kB per
+            frame for anny). Otherwise regenerate them with :func:`iter_vertices`.
+        batch_size: frames per body forward pass (memory vs speed).
+
+    Returns:
+        The :class:`PosedSequence`.
+
+    Raises:
+        ValueError: wrong argument types, a motion from another subject, batch_size < 1.
+    """
+    _check_pair(subject, motion)
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1 frame, got {batch_size}.")
+    body = body or default_body()
+    betas = body.shape_from_sliders(subject.sliders)[0]
+    emb = embedding or embed_in_body(body, betas, subject.morphology)
+    inputs = body_inputs(subject, motion, body, emb, betas)
+    n = motion.num_frames
+    # 1. Pose in batches; keep joints, rotations, lowest vertex and (optionally) vertices.
+    joints, rots, verts = [], [], []
+    lowest = np.empty(n)
+    for lo in range(0, n, batch_size):
+        out = _forward(body, inputs, lo, lo + batch_size)
+        joints.append(out.joints.double())
+        rots.append(out.joint_rotations.double())
+        lowest[lo : lo + batch_size] = out.vertices[..., 1].amin(-1).double().numpy()
+        if keep_vertices:
+            verts.append(out.vertices.numpy())
+    joints_t, rots_t = torch.cat(joints), torch.cat(rots)
+    # 2. Spine from the posed chain (translation-free), then place everything on the floor.
+    raw = BodyOutput(torch.empty(0), joints_t, rots_t, body.joint_names)
+    positions, frames = pose_from_body_output(emb, body, raw)
+    ankles = joints_t[:, [body.joint_index("ankle_left"), body.joint_index("ankle_right")]]
+    transl = _placement(motion, lowest, ankles.mean(1)[:, [0, 2]].numpy())
+    angles = measure_angles(
+        body, rots_t, frames, torch.as_tensor(emb.rest_frames), motion.standing_pelvic_tilt
+    )
+    vertices = None
+    if keep_vertices:
+        vertices = np.concatenate(verts) + transl[:, None, :].astype(np.float32)
+    return PosedSequence(
+        subject=subject,
+        motion=motion,
+        backend=body.backend,
+        joint_names=tuple(body.joint_names),
+        betas=betas.numpy().astype(np.float64),
+        body_pose=inputs["body_pose"].numpy(),
+        root_orient=inputs["root_orient"].numpy(),
+        transl=transl,
+        joints=joints_t.numpy() + transl[:, None, :],
+        vertebra_positions=positions.numpy() + transl[:, None, :],
+        vertebra_frames=frames.numpy(),
+        rest_vertebra_frames=np.asarray(emb.rest_frames, dtype=np.float64),
+        angles=angles,
+        vertices=vertices,
+    )
+
+
+def iter_vertices(
+    posed: PosedSequence, body: BodyModel | None = None, batch_size: int = _DEFAULT_BATCH
+) -> Iterator[np.ndarray]:
+    """Posed vertices in chunks of frames, recomputed from the stored body inputs.
+
+    Args:
+        posed: the sequence.
+        body: the body model that posed it (default: the shipped anny body).
+        batch_size: frames per chunk.
+
+    Yields:
+        float32 vertex chunks in frame order (world, metres).
+
+    Shapes:
+        yields (≤ batch_size, V, 3).
+    """
+    body = body or default_body()
+    if body.backend != posed.backend:
+        raise ValueError(
+            f"the sequence was posed with the {posed.backend!r} body, got a {body.backend!r} body."
+        )
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1 frame, got {batch_size}.")
+    if posed.vertices is not None:
+        for lo in range(0, posed.num_frames, batch_size):
+            yield posed.vertices[lo : lo + batch_size]
+        return
+    n = posed.num_frames
+    inputs = {
+        "betas": torch.as_tensor(posed.betas).reshape(1, -1).expand(n, -1),
+        "body_pose": torch.as_tensor(posed.body_pose),
+        "root_orient": torch.as_tensor(posed.root_orient),
+        "transl": torch.zeros(n, 3, dtype=torch.float64),
+    }
+    offset = posed.transl.astype(np.float32)[:, None, :]
+    for lo in range(0, n, batch_size):
+        out = _forward(body, inputs, lo, lo + batch_size)
+        yield out.vertices.numpy() + offset[lo : lo + batch_size]
