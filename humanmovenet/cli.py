@@ -8,6 +8,8 @@ Exit codes: 0 success; 1 the analysis ran but flagged a problem the user must se
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -42,6 +44,29 @@ def _commit_out(tmp: Path, out: Path) -> None:
     tmp.rename(out)
 
 
+@contextlib.contextmanager
+def _quiet_native_logs():
+    """Hide the C++ log lines MediaPipe/LiteRT write straight to file descriptor 2.
+
+    They cannot be switched off by environment variables; on an error the captured lines are
+    printed after all, since they may explain it.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            capture.seek(0)
+            sys.stderr.write(capture.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_body_demo
 
@@ -59,6 +84,93 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {out / png.name} and {out / 'spine_demo.json'}")
     return EXIT_OK
+
+
+def _cmd_pose(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from .io import open_video
+    from .io.arrays import save_keypoints, save_silhouettes
+    from .pose2d import PoseConfig, estimate_pose
+    from .pose2d.draw import draw_pose
+
+    video = Path(args.video)
+    if not video.exists():
+        raise FileNotFoundError(f"{video}: no such file or folder. Give a video or image folder.")
+    config = PoseConfig(
+        model=args.model,
+        max_people=args.max_people,
+        output_masks=not args.no_masks,
+        mask_scale=args.mask_scale,
+        subject_box=tuple(args.box) if args.box else None,
+    )
+    out, tmp = _prepare_out(Path(args.out))
+    try:
+        import warnings
+
+        with (
+            open_video(video, start=args.start, stop=args.stop, target_fps=args.fps) as reader,
+            warnings.catch_warnings(),  # reported below, once, in plain words
+            _quiet_native_logs(),
+        ):
+            warnings.simplefilter("ignore", UserWarning)
+            result = estimate_pose(reader, config)
+        kp = result.keypoints
+        try:
+            save_keypoints(tmp / "keypoints.npz", kp)
+            if result.silhouettes is not None:
+                save_silhouettes(tmp / "silhouettes.npz", result.silhouettes)
+            shown = None
+            if kp.detected.any():  # overlay on the middle detected frame
+                row = int(np.flatnonzero(kp.detected)[kp.detected.sum() // 2])
+                index = int(kp.frame_indices[row])
+                with open_video(video, start=index, stop=index + 1) as one:
+                    frame = next(iter(one)).image
+                mask = result.silhouettes.masks[row] if result.silhouettes is not None else None
+                image = draw_pose(frame, kp.data[row], mask, config.mask_scale)
+                Image.fromarray(image).save(tmp / "overlay.png")
+                shown = index
+            view = kp.view
+            summary = {
+                "video": str(video.resolve()),
+                "frames": kp.num_frames,
+                "fps": kp.fps,
+                "image_size": list(kp.image_size),
+                "detected_fraction": result.detection_rate,
+                "interpolated_frames": int(kp.interpolated.sum()),
+                "view": None if view is None else {
+                    "facing": view.facing,
+                    "is_side_view": view.is_side_view,
+                    "sagittal_score": view.sagittal_score,
+                },
+                "warnings": list(result.warnings),
+                "model": result.model,
+                "overlay_frame": shown,
+                "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+            }  # fmt: skip
+            (tmp / "pose.json").write_text(json.dumps(summary, indent=2, default=list))
+            _commit_out(tmp, out)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    view = result.keypoints.view
+    print(
+        f"{result.keypoints.num_frames} frames, subject detected in "
+        f"{100 * result.detection_rate:.1f} %, facing {view.facing if view else 'unknown'}; "
+        f"wrote keypoints.npz, pose.json{', silhouettes.npz' if not args.no_masks else ''}"
+        f"{', overlay.png' if result.keypoints.detected.any() else ''} to {out}"
+    )
+    for message in result.warnings:
+        print(f"humanmovenet: warning: {message}", file=sys.stderr)
+    unusable = not result.keypoints.detected.any() or (view is not None and not view.is_side_view)
+    return EXIT_FLAGGED if unusable else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +197,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="humanmovenet_demo", help="output folder (default: %(default)s)"
     )
     demo.set_defaults(func=_cmd_demo)
+
+    pose = sub.add_parser(
+        "pose",
+        help="2D landmarks, silhouettes and view check of one video (MediaPipe, offline)",
+        description=(
+            "Runs the offline MediaPipe pose landmarker over VIDEO (a video file or a folder of "
+            "images), tracks one person, fills short dropouts (flagged) and checks that the "
+            "camera sees the person from the side. Writes keypoints.npz, silhouettes.npz, "
+            "pose.json (summary and warnings) and overlay.png into --out. Exit code 1 when no "
+            "person was found or the view is not a side view (sagittal metrics would be wrong)."
+        ),
+    )
+    pose.add_argument("video", help="video file (mp4, mov, avi, mkv, ...) or folder of images")
+    pose.add_argument("--out", required=True, help="output folder (replaced if it exists)")
+    pose.add_argument("--model", choices=("full", "lite"), default="full",
+                      help="landmarker: full (more accurate, default) or lite (faster)")  # fmt: skip
+    pose.add_argument("--start", type=int, default=None, help="first source frame index")
+    pose.add_argument("--stop", type=int, default=None, help="source frame index to stop before")
+    pose.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
+    pose.add_argument("--max-people", type=int, default=3,
+                      help="people tracked per frame before choosing the subject (default 3)")  # fmt: skip
+    pose.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"),
+                      help="pixel box around the subject where it first appears")  # fmt: skip
+    pose.add_argument("--no-masks", action="store_true", help="skip silhouettes (less memory)")
+    pose.add_argument("--mask-scale", type=float, default=0.5,
+                      help="silhouette resolution / frame resolution (default 0.5)")  # fmt: skip
+    pose.set_defaults(func=_cmd_pose)
     return parser
 
 
