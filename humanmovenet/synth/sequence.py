@@ -71,6 +71,7 @@ __all__ = [
 _S1, _L1 = VERTEBRA_NAMES.index("S1"), VERTEBRA_NAMES.index("L1")
 _T12, _T1 = VERTEBRA_NAMES.index("T12"), VERTEBRA_NAMES.index("T1")
 _SPINE_CORRECTIONS = 4
+_SPINE_TOLERANCE = 1e-6  # rad (6e-5 deg)
 _PLANTED_MOVEMENTS = ("standing", "forward_bend", "backward_bend")
 _DEFAULT_BATCH = 64
 
@@ -268,7 +269,7 @@ def _spine_rotations(emb: SpineEmbedding, motion: SagittalMotion) -> torch.Tenso
     for _ in range(_SPINE_CORRECTIONS + 1):
         mats = roma.rotvec_to_rotmat(spine_joint_rotations(emb, *command.unbind(-1))) @ axial
         error = _spine_only_angles(emb, mats) - target
-        if float(error.abs().max()) < 1e-7:
+        if float(error.abs().max()) < _SPINE_TOLERANCE:
             break
         command = command - error
     return mats
