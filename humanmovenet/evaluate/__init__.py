@@ -14,6 +14,10 @@ Families:
 * joints / vertices / time / angles: :func:`mpjpe`, :func:`pa_mpjpe`, :func:`pve`,
   :func:`procrustes_align`, :func:`fit_similarity_transform`, :func:`acceleration_error`,
   :func:`jitter`, :func:`angle_mae_deg`, :func:`angle_error_deg`, :func:`wrap_angle`;
+* renders: :func:`compare_renders` (→ :class:`RenderComparison`) draws a reconstruction and its
+  ground truth with the same camera, material and lights, then scores PSNR and silhouette IoU
+  (the only function here that uses another stage, the synthetic engine's renderer; imported
+  lazily);
 * units: :func:`to_mm`.
 
 Output type: a metric mirrors its input — torch tensors in give tensors out (differentiable for
@@ -45,10 +49,15 @@ from .pose import (
     pve,
     wrap_angle,
 )
+from .render_compare import EVAL_COLOR, RenderComparison, compare_renders
 from .units import MM_PER_UNIT, to_mm
 from .voxel import VoxelGrid, shared_voxel_grid, voxel_iou, voxelize_interior
 
 __all__ = [
+    # renders
+    "EVAL_COLOR",
+    "RenderComparison",
+    "compare_renders",
     # images
     "FrameScores",
     "default_data_range",
