@@ -27,6 +27,8 @@ __all__ = [
     "SpineMorphology",
     "PoseSequence",
     "DynamicSpine",
+    "PHENOTYPE_LABELS",
+    "Phenotype",
 ]
 
 #: Vertebral levels from caudal to cranial: S1, L5…L1, T12…T1, C7…C1 (K = 25).
@@ -329,3 +331,47 @@ class DynamicSpine:
             raise ValueError(
                 f"unknown vertebral level {level!r}; known: {', '.join(self.level_names)}"
             ) from None
+
+
+#: Lumbopelvic movement-pattern classes (O'Sullivan's flexion / extension patterns, or neither).
+PHENOTYPE_LABELS: tuple[str, ...] = ("FP", "EP", "neither")
+
+
+@dataclass(frozen=True)
+class Phenotype:
+    """A flexion-pattern / extension-pattern classification of one person's movement.
+
+    Not a diagnosis: the label says which movement pattern the classifier's training labels
+    (synthetic phenotypes, or an expert's own labels when retrained) resemble most.
+
+    Attributes:
+        label: the most probable class, one of :data:`PHENOTYPE_LABELS`.
+        probabilities: probability of each class (sums to 1).
+        evidence: plain-language reasons, most important first (e.g. which metric pushed the
+            decision and how far it is from the typical range).
+        model: name of the classifier that produced it (e.g. ``"logistic"``, ``"sequence"``).
+        inputs: which movements the decision used (e.g. ``("forward_bend", "backward_bend")``).
+    """
+
+    label: str
+    probabilities: dict[str, float]
+    evidence: tuple[str, ...] = ()
+    model: str = ""
+    inputs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.label not in PHENOTYPE_LABELS:
+            raise ValueError(
+                f"Phenotype.label must be one of {PHENOTYPE_LABELS}, got {self.label!r}."
+            )
+        unknown = set(self.probabilities) - set(PHENOTYPE_LABELS)
+        if unknown:
+            raise ValueError(f"Phenotype.probabilities has unknown classes {sorted(unknown)}.")
+        total = float(sum(self.probabilities.values()))
+        if not np.isfinite(total) or abs(total - 1.0) > 1e-6:
+            raise ValueError(f"Phenotype.probabilities must sum to 1, got {total}.")
+
+    @property
+    def probability(self) -> float:
+        """Probability of the chosen label."""
+        return float(self.probabilities[self.label])
