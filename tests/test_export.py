@@ -18,6 +18,7 @@ import torch
 from humanmovenet.io import export_mesh as export_mesh_module
 from humanmovenet.io.export import (
     OPENSIM_COORDINATES,
+    export_animated_glb,
     export_bvh,
     export_meshes,
     export_opensim_mot,
@@ -292,6 +293,59 @@ def test_export_meshes_failure_leaves_no_partial_output(tmp_path, body, posed, m
     assert calls["n"] == 2
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
     assert export_mesh_module.MESH_FORMATS == ("glb", "obj", "ply")
+
+
+def _vtk_gltf_points(path, time_s: float) -> list[np.ndarray]:
+    """Points of every mesh of a glTF file at ``time_s``, read by VTK's glTF reader."""
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    reader = vtk.vtkGLTFReader()
+    reader.SetFileName(str(path))
+    reader.UpdateInformation()
+    assert reader.GetNumberOfAnimations() == 1
+    reader.EnableAnimation(0)
+    reader.UpdateInformation()
+    reader.UpdateTimeStep(time_s)
+    it = reader.GetOutput().NewIterator()
+    it.InitTraversal()
+    points = []
+    while not it.IsDoneWithTraversal():
+        points.append(vtk_to_numpy(it.GetCurrentDataObject().GetPoints().GetData()).copy())
+        it.GoToNextItem()
+    return points
+
+
+def test_animated_glb_plays_every_frame_in_vtk(tmp_path, body, posed, spines):
+    import trimesh
+
+    seq, spine = posed["gait"], spines["gait"]
+    frames = [0, 2, 3, 5]
+    path = export_animated_glb(tmp_path / "motion.glb", seq.vertices, body.faces.numpy(), FPS,
+                               frames, spine_positions=spine.positions)  # fmt: skip
+    scene = trimesh.load(path, force="scene", process=False)
+    assert scene.geometry["body"].vertices.shape == seq.vertices.shape[1:]
+    np.testing.assert_allclose(scene.geometry["body"].vertices, seq.vertices[0], atol=1e-6)
+    for i in frames:
+        got_body, got_balls, got_curve = _vtk_gltf_points(path, i / FPS)
+        np.testing.assert_allclose(got_body, seq.vertices[i], atol=1e-6)
+        np.testing.assert_allclose(got_curve, spine.positions[i], atol=1e-6)
+        np.testing.assert_allclose(got_balls.reshape(25, 42, 3).mean(1), spine.positions[i],
+                                   atol=1e-6)  # fmt: skip
+    # LINEAR interpolation between two exported frames
+    half = _vtk_gltf_points(path, 2.5 / FPS)[0]
+    np.testing.assert_allclose(half, 0.5 * (seq.vertices[2] + seq.vertices[3]), atol=1e-6)
+
+
+def test_animated_glb_rejects_bad_input(tmp_path, body, posed):
+    v, f = posed["gait"].vertices, body.faces.numpy()
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        export_animated_glb(tmp_path / "a.glb", v, f, 0.0)
+    with pytest.raises(ValueError, match="at least 2 frames"):
+        export_animated_glb(tmp_path / "a.glb", v, f, FPS, frames=[1])
+    with pytest.raises(OSError):
+        export_animated_glb(tmp_path / "missing" / "a.glb", v, f, FPS)
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- BVH

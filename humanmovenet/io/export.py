@@ -7,7 +7,8 @@ units and conventions in ``docs/exports.md``):
   :func:`load_pose_sequence`, :func:`save_body_shape` / :func:`load_body_shape` — versioned,
   validated on load, written atomically.
 * Meshes: :func:`export_meshes` — one GLB / OBJ / PLY per frame (trimesh), optionally with
-  the vertebrae, plus a ``meshes.json`` manifest.
+  the vertebrae, plus a ``meshes.json`` manifest; :func:`export_animated_glb` — one GLB
+  that plays (frames as morph targets driven by a glTF animation).
 * Motion: :func:`export_bvh` — the body model's skeleton and joint rotations as BVH;
   :func:`export_opensim_mot` — pelvis, hip and lumbar coordinates as an OpenSim ``.mot``
   (:func:`opensim_coordinates` gives the same values as arrays, :func:`read_mot` reads a
@@ -17,7 +18,7 @@ units and conventions in ``docs/exports.md``):
 from __future__ import annotations
 
 from humanmovenet.io.export_bvh import BVH_UNITS, export_bvh
-from humanmovenet.io.export_mesh import MESH_FORMATS, export_meshes
+from humanmovenet.io.export_mesh import MESH_FORMATS, export_animated_glb, export_meshes
 from humanmovenet.io.export_npz import (
     BODY_SHAPE_FORMAT,
     DYNAMIC_SPINE_FORMAT,
@@ -45,6 +46,7 @@ __all__ = [
     "MESH_FORMATS",
     "OPENSIM_COORDINATES",
     "POSE_SEQUENCE_FORMAT",
+    "export_animated_glb",
     "export_bvh",
     "export_meshes",
     "export_opensim_mot",

@@ -21,6 +21,13 @@ Vertices are written without merging or reordering (trimesh ``process=False``), 
 
 The whole export is atomic: files are written into a temporary folder beside the target and
 moved in only when every frame succeeded, so a failure leaves no partial output.
+
+:func:`export_animated_glb` writes instead **one** ``.glb`` that plays: the first exported frame
+is the mesh, every later frame a morph target (Blender: a shape key), and a glTF animation
+switches the targets on one after the other at the frames' times (LINEAR interpolation, so a
+player blends between neighbouring frames). Blender's glTF importer, three.js and other glTF
+viewers play it as is. It grows by V × 12 bytes per frame (~165 kB for the anny body) plus
+4 × (T − 1) bytes per frame for the animation weights.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MESH_FORMATS", "MESHES_FORMAT", "export_meshes"]
+__all__ = ["MESH_FORMATS", "MESHES_FORMAT", "export_meshes", "export_animated_glb"]
 
 MESH_FORMATS: tuple[str, ...] = ("glb", "obj", "ply")
 MESHES_FORMAT = "humanmovenet.meshes"
@@ -215,3 +222,173 @@ def export_meshes(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [out / n for n in names]
+
+
+# --------------------------------------------------------------------------- animated GLB
+
+_GLB_MAGIC, _JSON_CHUNK, _BIN_CHUNK = 0x46546C67, 0x4E4F534A, 0x004E4942
+_FLOAT, _UINT = 5126, 5125
+_ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
+
+
+class _GltfBuffer:
+    """Collects binary data, buffer views and accessors of one glTF binary buffer."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.views: list[dict] = []
+        self.accessors: list[dict] = []
+
+    def add(
+        self, array: np.ndarray, kind: str, target: int | None = None, bounds: bool = False
+    ) -> int:
+        """Append ``array`` (float32 or uint32) and return its accessor index.
+
+        ``bounds`` adds the min/max that glTF requires on POSITION and animation inputs.
+        """
+        data = np.ascontiguousarray(array).tobytes()
+        view = {"buffer": 0, "byteOffset": self.size, "byteLength": len(data)}
+        if target is not None:
+            view["target"] = target
+        self.views.append(view)
+        self.chunks.append(data)
+        self.size += len(data)  # every array is 4-byte typed: offsets stay aligned
+        width = 3 if kind == "VEC3" else 1
+        accessor = {
+            "bufferView": len(self.views) - 1,
+            "componentType": _UINT if array.dtype == np.uint32 else _FLOAT,
+            "count": int(array.size // width),
+            "type": kind,
+        }
+        if bounds:
+            flat = array.reshape(-1, width)
+            accessor["min"] = [float(v) for v in flat.min(0)]
+            accessor["max"] = [float(v) for v in flat.max(0)]
+        self.accessors.append(accessor)
+        return len(self.accessors) - 1
+
+
+def _morph_mesh(buf: _GltfBuffer, name: str, frames_xyz: np.ndarray, indices, mode: int) -> dict:
+    """A glTF mesh: frame 0 as POSITION, later frames as morph-target displacements."""
+    base = frames_xyz[0].astype(np.float32)
+    primitive = {
+        "attributes": {"POSITION": buf.add(base, "VEC3", _ARRAY_BUFFER, bounds=True)},
+        "mode": mode,
+    }
+    if indices is not None:
+        primitive["indices"] = buf.add(
+            indices.reshape(-1).astype(np.uint32), "SCALAR", _ELEMENT_ARRAY_BUFFER
+        )
+    primitive["targets"] = [
+        {"POSITION": buf.add(f.astype(np.float32) - base, "VEC3", _ARRAY_BUFFER, bounds=True)}
+        for f in frames_xyz[1:]
+    ]
+    n = len(frames_xyz) - 1
+    return {
+        "name": name,
+        "primitives": [primitive],
+        "weights": [0.0] * n,
+        "extras": {"targetNames": [f"frame_{k:06d}" for k in range(1, n + 1)]},
+    }
+
+
+def export_animated_glb(
+    path: str | os.PathLike[str],
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    fps: float,
+    frames: Sequence[int] | None = None,
+    *,
+    spine_positions: np.ndarray | None = None,
+    sphere_radius: float = 0.008,
+) -> Path:
+    """Write the frames as one animated glTF binary (morph targets; module docstring).
+
+    Nodes: ``body``; with ``spine_positions`` also ``vertebrae`` (small spheres) and
+    ``spine_curve`` (a line strip through the vertebral centres), animated the same way.
+    Target ``k`` (named ``frame_%06d`` after the k-th exported frame) is fully on at that
+    frame's time ``frames[k] / fps`` seconds and off at the other frames.
+
+    Args:
+        path: the ``.glb`` file to write.
+        vertices, faces, frames, spine_positions, sphere_radius: as in :func:`export_meshes`.
+        fps: frames per second of ``vertices`` (sets the animation's timing).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: as :func:`export_meshes`; fps <= 0; fewer than 2 frames.
+        OSError: the folder does not exist or cannot be written (nothing is left behind).
+
+    Shapes:
+        vertices: (T, V, 3); faces: (F, 3); spine_positions: (T, K, 3).
+    """
+    if fps is None or not float(fps) > 0:
+        raise ValueError(f"fps must be > 0 (it times the animation), got {fps}.")
+    vertices, faces, frames, spine = _check(
+        vertices, faces, "glb", frames, spine_positions, fps, sphere_radius
+    )
+    if len(frames) < 2:
+        raise ValueError("an animation needs at least 2 frames; use export_meshes for one.")
+    buf = _GltfBuffer()
+    meshes = [_morph_mesh(buf, "body", vertices[frames], faces, mode=4)]
+    if spine is not None:
+        trimesh = _trimesh()
+        unit = trimesh.creation.icosphere(subdivisions=1, radius=sphere_radius)
+        k = spine.shape[1]
+        balls = (spine[frames][:, :, None] + unit.vertices[None, None]).reshape(len(frames), -1, 3)
+        ball_faces = (unit.faces[None] + len(unit.vertices) * np.arange(k)[:, None, None]).reshape(
+            -1, 3
+        )
+        meshes.append(_morph_mesh(buf, "vertebrae", balls, ball_faces, mode=4))
+        meshes.append(_morph_mesh(buf, "spine_curve", spine[frames], None, mode=3))
+    n = len(frames) - 1
+    times = buf.add(np.asarray(frames, dtype=np.float32) / np.float32(fps), "SCALAR", bounds=True)
+    weights = np.zeros((len(frames), n), dtype=np.float32)
+    weights[np.arange(1, n + 1), np.arange(n)] = 1.0
+    output = buf.add(weights, "SCALAR")
+    names = [m["name"] for m in meshes]
+    gltf = {
+        "asset": {"version": "2.0", "generator": "humanmovenet.io.export_animated_glb"},
+        "scene": 0,
+        "scenes": [{"nodes": list(range(len(meshes)))}],
+        "nodes": [{"name": name, "mesh": i} for i, name in enumerate(names)],
+        "meshes": meshes,
+        "animations": [
+            {
+                "name": "motion",
+                "samplers": [{"input": times, "output": output, "interpolation": "LINEAR"}],
+                "channels": [
+                    {"sampler": 0, "target": {"node": i, "path": "weights"}}
+                    for i in range(len(meshes))
+                ],
+            }
+        ],
+        "buffers": [{"byteLength": buf.size}],
+        "bufferViews": buf.views,
+        "accessors": buf.accessors,
+        "extras": {"units": "m", "axes": "+y up, +z forward, +x the person's left",
+                   "fps": float(fps), "frames": frames},
+    }  # fmt: skip
+    text = json.dumps(gltf, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 4)
+    binary = b"".join(buf.chunks)
+    binary += b"\0" * (-len(binary) % 4)
+    total = 12 + 8 + len(text) + 8 + len(binary)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(np.array([_GLB_MAGIC, 2, total], dtype="<u4").tobytes())
+            fh.write(np.array([len(text), _JSON_CHUNK], dtype="<u4").tobytes() + text)
+            fh.write(np.array([len(binary), _BIN_CHUNK], dtype="<u4").tobytes() + binary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
