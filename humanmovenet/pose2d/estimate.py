@@ -20,6 +20,11 @@ import numpy as np
 
 from humanmovenet.io.video import Frame, VideoReader, open_video
 from humanmovenet.pose2d.model import resolve_pose_model
+from humanmovenet.pose2d.quality import (
+    frame_rate_warning,
+    out_of_frame_warning,
+    small_person_warning,
+)
 from humanmovenet.pose2d.tracking import (
     build_tracks,
     choose_initial,
@@ -376,7 +381,7 @@ def estimate_pose(
     if fps is None:
         times = np.array([p.time_s for p in poses])
         fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 30.0
-    data, world, detected, index, _ = _stack(poses, config)
+    data, world, detected, index, times = _stack(poses, config)
     max_gap = int(np.floor(config.max_gap_s * fps + 1e-9))
     data_xy, interpolated = fill_short_gaps(data, detected, max_gap)
     world, _ = fill_short_gaps(world, detected, max_gap)
@@ -388,6 +393,14 @@ def estimate_pose(
     view = estimate_view(data_xy[detected])
     if detected.any() and not view.is_side_view:
         messages.append(view.message)
+    for check in (
+        # with target_fps the reader already picks frames on a regular grid
+        None if getattr(frames, "target_fps", None) else frame_rate_warning(times, fps),
+        out_of_frame_warning(data, detected, size),
+        small_person_warning(data, detected, size),
+    ):
+        if check:
+            messages.append(check)
     gaps = _long_gaps(detected, interpolated, fps)
     if detected.any() and gaps:
         messages.append(f"Subject not detected (left as NaN, not interpolated) in {len(gaps)} "
