@@ -26,6 +26,7 @@ from humanmovenet.io.export import (
     load_dynamic_spine,
     load_pose_sequence,
     opensim_coordinates,
+    pose_vertices,
     read_mot,
     save_body_shape,
     save_dynamic_spine,
@@ -254,6 +255,14 @@ def test_obj_ply_per_frame_reopen_with_same_vertices(tmp_path, body, posed, spin
     np.testing.assert_allclose(mesh.vertices, seq.vertices[2], atol=1e-6)
     vert = trimesh.load(tmp_path / fmt / f"vertebrae_000002.{fmt}", process=False, force="mesh")
     assert len(vert.vertices) == 25 * 42  # one 42-vertex icosphere per vertebra
+
+
+def test_pose_vertices_reproduce_the_posed_body(body, posed, spines):
+    vertices, faces = pose_vertices(spines["gait"].pose, batch_size=4)
+    assert vertices.dtype == np.float32 and faces.shape == tuple(body.faces.shape)
+    np.testing.assert_allclose(vertices, posed["gait"].vertices, atol=1e-5)
+    with pytest.raises(ValueError, match="expected a PoseSequence"):
+        pose_vertices(spines["gait"])
 
 
 def test_export_meshes_rejects_bad_input(tmp_path, body, posed):

@@ -8,7 +8,8 @@ units and conventions in ``docs/exports.md``):
   validated on load, written atomically.
 * Meshes: :func:`export_meshes` — one GLB / OBJ / PLY per frame (trimesh), optionally with
   the vertebrae, plus a ``meshes.json`` manifest; :func:`export_animated_glb` — one GLB
-  that plays (frames as morph targets driven by a glTF animation).
+  that plays (frames as morph targets driven by a glTF animation); :func:`pose_vertices`
+  poses the body of a ``PoseSequence`` for them.
 * Motion: :func:`export_bvh` — the body model's skeleton and joint rotations as BVH;
   :func:`export_opensim_mot` — pelvis, hip and lumbar coordinates as an OpenSim ``.mot``
   (:func:`opensim_coordinates` gives the same values as arrays, :func:`read_mot` reads a
@@ -18,7 +19,12 @@ units and conventions in ``docs/exports.md``):
 from __future__ import annotations
 
 from humanmovenet.io.export_bvh import BVH_UNITS, export_bvh
-from humanmovenet.io.export_mesh import MESH_FORMATS, export_animated_glb, export_meshes
+from humanmovenet.io.export_mesh import (
+    MESH_FORMATS,
+    export_animated_glb,
+    export_meshes,
+    pose_vertices,
+)
 from humanmovenet.io.export_npz import (
     BODY_SHAPE_FORMAT,
     DYNAMIC_SPINE_FORMAT,
@@ -54,6 +60,7 @@ __all__ = [
     "load_dynamic_spine",
     "load_pose_sequence",
     "opensim_coordinates",
+    "pose_vertices",
     "read_mot",
     "save_body_shape",
     "save_dynamic_spine",

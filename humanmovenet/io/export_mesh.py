@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MESH_FORMATS", "MESHES_FORMAT", "export_meshes", "export_animated_glb"]
+__all__ = ["MESH_FORMATS", "MESHES_FORMAT", "export_meshes", "export_animated_glb", "pose_vertices"]
 
 MESH_FORMATS: tuple[str, ...] = ("glb", "obj", "ply")
 MESHES_FORMAT = "humanmovenet.meshes"
@@ -56,6 +56,55 @@ def _trimesh():
             "mesh export needs trimesh: pip install trimesh (it is a humanmovenet dependency)."
         ) from exc
     return trimesh
+
+
+def pose_vertices(pose, body=None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Posed vertices and faces of a :class:`~humanmovenet.types.PoseSequence` (for export).
+
+    Args:
+        pose: the pose sequence (e.g. ``DynamicSpine.pose``).
+        body: its body model; default: the shipped anny body when ``pose.shape.model`` is
+            ``"anny"``.
+        batch_size: frames per forward pass (memory vs speed).
+
+    Returns:
+        (vertices float32 in metres, faces int64), ready for :func:`export_meshes`.
+
+    Shapes:
+        returns vertices (T, V, 3), faces (F, 3).
+    """
+    import torch
+
+    from humanmovenet.types import PoseSequence
+
+    if not isinstance(pose, PoseSequence):
+        raise ValueError(f"expected a PoseSequence, got {type(pose).__name__}.")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1 frame, got {batch_size}.")
+    if body is None:
+        if pose.shape.model != "anny":
+            raise ValueError(
+                f"the pose belongs to a {pose.shape.model!r} body: pass that body model as body=."
+            )
+        from humanmovenet.body import create
+
+        body = create("anny")
+    if tuple(pose.joint_names) != tuple(body.joint_names):
+        raise ValueError("pose.joint_names differ from the body's; pass the pose's body model.")
+    t = pose.body_pose.shape[0]
+    betas = torch.as_tensor(np.asarray(pose.shape.betas), dtype=torch.float32).reshape(1, -1)
+    inputs = {
+        "body_pose": torch.as_tensor(np.asarray(pose.body_pose), dtype=torch.float32),
+        "root_orient": torch.as_tensor(np.asarray(pose.root_orient), dtype=torch.float32),
+        "transl": torch.as_tensor(np.asarray(pose.transl), dtype=torch.float32),
+    }
+    chunks = []
+    with torch.no_grad():
+        for lo in range(0, t, int(batch_size)):
+            part = {k: v[lo : lo + int(batch_size)] for k, v in inputs.items()}
+            out = body(betas=betas.expand(part["body_pose"].shape[0], -1), **part)
+            chunks.append(out.vertices.numpy().astype(np.float32))
+    return np.concatenate(chunks), body.faces.numpy().astype(np.int64)
 
 
 def _check(
