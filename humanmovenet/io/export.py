@@ -40,6 +40,7 @@ from humanmovenet.io.export_npz import (
 from humanmovenet.io.export_opensim import (
     OPENSIM_COORDINATES,
     export_opensim_mot,
+    hip_flexion_from_pose,
     opensim_coordinates,
     read_mot,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "export_bvh",
     "export_meshes",
     "export_opensim_mot",
+    "hip_flexion_from_pose",
     "load_body_shape",
     "load_dynamic_spine",
     "load_pose_sequence",

@@ -17,9 +17,11 @@ OpenSim axes: X forward, Y up, Z to the person's right. From the humanmovenet bo
 * ``pelvis_tx``, ``pelvis_ty``, ``pelvis_tz`` — metres, OpenSim axes, of the S1 vertebral
   centre (the DynamicSpine has no pelvis origin; OpenSim's pelvis origin sits a few cm lower
   and more anterior, so expect a constant offset).
-* ``hip_flexion_r``, ``hip_flexion_l`` — degrees, flexion positive (about +Z). A
-  ``DynamicSpine`` holds the mean of both sides, so both columns carry that mean; the columns
-  are left out when ``hip_flexion`` is None.
+* ``hip_flexion_r``, ``hip_flexion_l`` — degrees, flexion positive (about +Z): the Z angle of
+  the femur relative to the pelvis, ``R = Rz(flexion)·Rx(adduction)·Ry(rotation)`` as in the
+  models' hip joints. Computed per side from ``spine.pose`` when the spine carries one (the
+  body model's joint rotations; zero = the body model's rest thigh); otherwise both columns
+  carry ``spine.hip_flexion`` (the mean of both sides); left out when neither is available.
 * ``lumbar_extension``, ``lumbar_bending``, ``lumbar_rotation`` — the ``back`` joint's
   rotations about Z, X, Y (same order as the pelvis): ``R = Rz(ext)·Rx(bend)·Ry(rot)`` of the
   L1 vertebra relative to S1, measured from the standing (rest) L1–S1 relation built from
@@ -48,6 +50,7 @@ __all__ = [
     "OPENSIM_COORDINATES",
     "OPENSIM_FROM_BODY",
     "opensim_coordinates",
+    "hip_flexion_from_pose",
     "export_opensim_mot",
     "read_mot",
 ]
@@ -98,11 +101,69 @@ def _rest_lumbar(spine: DynamicSpine, lower: int, upper: int) -> np.ndarray:
     return q0
 
 
+def _rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_rotvec(rotvec.reshape(-1, 3)).as_matrix().reshape(*rotvec.shape, 3)
+
+
+def hip_flexion_from_pose(pose, body=None) -> dict[str, np.ndarray]:
+    """Per-side hip flexion (radians, flexion +) of a world-frame PoseSequence.
+
+    The femur's global rotation relative to the pelvis's (both from the body model's joint
+    rotations, composed along ``body.parents``), decomposed as Z-X-Y in OpenSim axes; the Z
+    angle is the flexion. Equal to ``-sagittal_angle(pelvis, femur)`` for any adduction.
+
+    Args:
+        pose: a :class:`~humanmovenet.types.PoseSequence`.
+        body: its body model (needs ``joint_names``, ``parents``, ``joint_index``); default:
+            the shipped anny body for an anny pose.
+
+    Returns:
+        ``{"hip_flexion_r": (T,), "hip_flexion_l": (T,)}``.
+    """
+    if body is None:
+        if pose.shape.model != "anny":
+            raise ValueError(
+                f"the pose belongs to a {pose.shape.model!r} body: pass that body model as body=."
+            )
+        from humanmovenet.body import create
+
+        body = create("anny")
+    if tuple(pose.joint_names) != tuple(body.joint_names):
+        raise ValueError("pose.joint_names differ from the body's; pass the pose's body model.")
+    local = _rotvec_to_matrix(
+        np.concatenate(
+            [np.asarray(pose.root_orient, float)[:, None], np.asarray(pose.body_pose, float)], 1
+        )
+    )  # (T, J + 1, 3, 3)
+    parents = [int(p) for p in body.parents]
+
+    def global_rotation(j: int) -> np.ndarray:
+        chain = []
+        while j >= 0:
+            chain.append(j)
+            j = parents[j]
+        g = np.broadcast_to(np.eye(3), local.shape[:1] + (3, 3))
+        for k in reversed(chain):
+            g = g @ local[:, k]
+        return g
+
+    pelvis = global_rotation(0)
+    m = OPENSIM_FROM_BODY
+    out = {}
+    for side, key in (("right", "hip_flexion_r"), ("left", "hip_flexion_l")):
+        femur = global_rotation(body.joint_index(f"hip_{side}"))
+        out[key] = _zxy(m @ (np.swapaxes(pelvis, -1, -2) @ femur) @ m.T)[:, 0]
+    return out
+
+
 def opensim_coordinates(
     spine: DynamicSpine,
     *,
     pelvis_tilt_offset_deg: float = 0.0,
     lumbar_levels: tuple[str, str] = ("S1", "L1"),
+    body=None,
 ) -> dict[str, np.ndarray]:
     """OpenSim coordinate values of a DynamicSpine (conventions in the module docstring).
 
@@ -114,10 +175,12 @@ def opensim_coordinates(
             is OpenSim's zero.
         lumbar_levels: the lower and upper vertebra of the ``back`` joint (default L1
             relative to S1, the clinical lumbar spine).
+        body: the body model of ``spine.pose`` for per-side hip flexion (default: the
+            shipped anny body for an anny pose; see :func:`hip_flexion_from_pose`).
 
     Returns:
         Column name → (T,) values: angles in **radians**, translations in metres. Hip
-        columns are missing when ``spine.hip_flexion`` is None.
+        columns are missing when the spine has neither a pose nor ``hip_flexion``.
 
     Raises:
         ValueError: NaN/inf frames or positions, unknown levels, lower not below upper.
@@ -149,7 +212,9 @@ def opensim_coordinates(
         "pelvis_ty": origin[:, 1],
         "pelvis_tz": origin[:, 2],
     }
-    if spine.hip_flexion is not None:
+    if spine.pose is not None:
+        out |= hip_flexion_from_pose(spine.pose, body)
+    elif spine.hip_flexion is not None:
         hip = np.asarray(spine.hip_flexion, dtype=np.float64)
         if not np.isfinite(hip).all():
             raise ValueError("DynamicSpine.hip_flexion holds NaN or infinite values.")
@@ -166,6 +231,7 @@ def export_opensim_mot(
     name: str = "humanmovenet",
     pelvis_tilt_offset_deg: float = 0.0,
     lumbar_levels: tuple[str, str] = ("S1", "L1"),
+    body=None,
 ) -> Path:
     """Write ``spine`` as an OpenSim ``.mot`` motion file (module docstring).
 
@@ -173,7 +239,7 @@ def export_opensim_mot(
         path: the ``.mot`` file to write.
         spine: the dynamic spine.
         name: first header line (the Storage's name).
-        pelvis_tilt_offset_deg, lumbar_levels: see :func:`opensim_coordinates`.
+        pelvis_tilt_offset_deg, lumbar_levels, body: see :func:`opensim_coordinates`.
 
     Returns:
         ``path``.
@@ -185,7 +251,10 @@ def export_opensim_mot(
     if "\n" in name or "\r" in name or not name.strip():
         raise ValueError(f"name must be one non-empty line, got {name!r}.")
     coords = opensim_coordinates(
-        spine, pelvis_tilt_offset_deg=pelvis_tilt_offset_deg, lumbar_levels=lumbar_levels
+        spine,
+        pelvis_tilt_offset_deg=pelvis_tilt_offset_deg,
+        lumbar_levels=lumbar_levels,
+        body=body,
     )
     columns = ["time", *(c for c in OPENSIM_COORDINATES if c in coords)]
     t = spine.num_frames
