@@ -61,7 +61,7 @@ __all__ = [
 
 #: MediaPipe landmark -> anny bone whose posed head is the ground truth (joint centres, knuckles).
 JOINT_LANDMARK_BONES: dict[str, str] = {
-    "left_shoulder": "upperarm01.L", "right_shoulder": "upperarm01.R",
+    "left_shoulder": "shoulder01.L", "right_shoulder": "shoulder01.R",
     "left_elbow": "lowerarm01.L", "right_elbow": "lowerarm01.R",
     "left_wrist": "wrist.L", "right_wrist": "wrist.R",
     "left_pinky": "finger5-1.L", "right_pinky": "finger5-1.R",
