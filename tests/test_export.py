@@ -197,6 +197,11 @@ def test_save_rejects_bad_input_and_leaves_nothing(tmp_path, spines, monkeypatch
                           spine.pelvis_frames)  # fmt: skip
     with pytest.raises(ValueError, match="NaN"):
         save_dynamic_spine(tmp_path / "x.npz", broken)
+    # Nothing is written that load_dynamic_spine would refuse.
+    over = DynamicSpine(spine.positions, spine.frames, spine.fps, spine.confidence + 0.6,
+                        spine.morphology, spine.pelvis_frames)  # fmt: skip
+    with pytest.raises(ValueError, match=r"confidence must be in \[0, 1\]"):
+        save_dynamic_spine(tmp_path / "x.npz", over)
     with pytest.raises(OSError):
         save_dynamic_spine(tmp_path / "no_such_dir" / "x.npz", spine)
     # A failure in the middle of writing keeps the previous file and leaves no temporary file.
@@ -529,5 +534,8 @@ def test_mot_rejects_bad_input_and_writes_atomically(tmp_path, spines):
         "name\nversion=1\nnRows=3\nnColumns=2\ninDegrees=yes\nendheader\ntime\ta\n0\t1\n"
     )
     with pytest.raises(ValueError, match="nRows=3 but 1 rows"):
+        read_mot(bad)
+    bad.write_text("name\nendheader\n")
+    with pytest.raises(ValueError, match="no column names"):
         read_mot(bad)
     assert sorted(os.listdir(tmp_path)) == ["bad.mot", "nohip.mot"]

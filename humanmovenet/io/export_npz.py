@@ -98,6 +98,14 @@ class _File:
                 f"(reads version {EXPORT_VERSION}); re-create the file with this version."
             )
 
+    @classmethod
+    def of(cls, arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> _File:
+        """The same checks on arrays about to be saved (so every saved file loads back)."""
+        f = cls.__new__(cls)
+        f.path = Path(path)
+        f.arrays = arrays
+        return f
+
     def fail(self, message: str) -> ValueError:
         return ValueError(f"{self.path}: {message}")
 
@@ -215,6 +223,7 @@ def save_body_shape(path: str | os.PathLike[str], shape: BodyShape) -> Path:
         OSError: the folder does not exist or cannot be written (nothing is left behind).
     """
     arrays = _body_shape_arrays(shape)
+    _read_body_shape(_File.of(arrays, path))
     return atomic_write_npz(
         path, format=np.array(BODY_SHAPE_FORMAT), version=np.array(EXPORT_VERSION), **arrays
     )
@@ -281,6 +290,7 @@ def save_pose_sequence(path: str | os.PathLike[str], pose: PoseSequence) -> Path
         OSError: the folder does not exist or cannot be written (nothing is left behind).
     """
     arrays = _pose_arrays(pose)
+    _read_pose(_File.of(arrays, path))
     return atomic_write_npz(
         path, format=np.array(POSE_SEQUENCE_FORMAT), version=np.array(EXPORT_VERSION), **arrays
     )
@@ -307,7 +317,8 @@ def save_dynamic_spine(path: str | os.PathLike[str], spine: DynamicSpine) -> Pat
     in float64 so a round trip is exact.
 
     Raises:
-        ValueError: not a DynamicSpine, or NaN/inf in positions, frames or pelvis frames.
+        ValueError: not a DynamicSpine, or anything :func:`load_dynamic_spine` would refuse
+            (NaN/inf, frames that are not rotations, confidence outside [0, 1], fps <= 0).
         OSError: the folder does not exist or cannot be written (nothing is left behind).
     """
     if not isinstance(spine, DynamicSpine):
@@ -335,6 +346,7 @@ def save_dynamic_spine(path: str | os.PathLike[str], spine: DynamicSpine) -> Pat
         arrays["hip_flexion"] = np.asarray(spine.hip_flexion, dtype=np.float64)
     if spine.pose is not None:
         arrays |= _prefixed(_pose_arrays(spine.pose), "pose_")
+    _read_spine(_File.of(arrays, path))  # refuse to write what load_dynamic_spine would refuse
     return atomic_write_npz(path, **arrays)
 
 
@@ -347,7 +359,10 @@ def load_dynamic_spine(path: str | os.PathLike[str]) -> DynamicSpine:
             frames that are not rotation matrices, confidence outside [0, 1], fps <= 0, a pose
             whose frame count differs from the spine's.
     """
-    f = _File(path, DYNAMIC_SPINE_FORMAT)
+    return _read_spine(_File(path, DYNAMIC_SPINE_FORMAT))
+
+
+def _read_spine(f: _File) -> DynamicSpine:
     names = f.names("level_names")
     k = len(names)
     positions = f.finite("positions", (None, k, 3))

@@ -297,6 +297,8 @@ def read_mot(path: str | os.PathLike[str]) -> tuple[dict[str, str], list[str], n
         end = next(i for i, line in enumerate(lines) if line.strip() == "endheader")
     except StopIteration:
         raise ValueError(f"{path}: no 'endheader' line; not an OpenSim storage file.") from None
+    if end + 1 >= len(lines):
+        raise ValueError(f"{path}: no column names after 'endheader'.")
     header = {}
     for line in lines[:end]:
         if "=" in line:
