@@ -343,6 +343,32 @@ def test_lumbopelvic_rhythm_over_the_bend():
     assert m.phase[d] == MovementPhase.FLEXION_HOLD and m.phase[a] == MovementPhase.STANDING
 
 
+@pytest.mark.parametrize("movement", ["backward_bend", "gait"])
+def test_full_posed_body_of_the_dataset_generator_gives_the_same_metrics(movement):
+    """Spines from synth.sequence.pose_sequence (skinned, floor-placed body) agree too."""
+    sequence = pytest.importorskip("humanmovenet.synth.sequence")
+    subject, motion = _case("neither", movement, 102, fps=15.0)
+    posed = sequence.pose_sequence(subject, motion, _body(), embedding=_embedding(subject))
+    spine = DynamicSpine(
+        positions=posed.vertebra_positions,
+        frames=posed.vertebra_frames,
+        fps=motion.fps,
+        confidence=np.ones(posed.num_frames),
+        morphology=subject.morphology,
+        pelvis_frames=roma.rotvec_to_rotmat(torch.from_numpy(posed.root_orient)).numpy(),
+        hip_flexion=0.5 * (posed.angles.hip_flexion_left + posed.angles.hip_flexion_right),
+    )
+    m = compute_metrics(spine, n_bootstrap=0)
+    truth = summarize_motion(motion)
+    assert m.movement == movement
+    assert m.lumbar_rom.value == pytest.approx(truth.lumbar_rom_deg, abs=0.5)
+    assert m.pelvic_tilt_range.value == pytest.approx(truth.pelvic_tilt_range_deg, abs=0.5)
+    if movement == "gait":
+        assert m.symmetry_index.value == pytest.approx(truth.symmetry_index, abs=3.0)
+    else:
+        assert m.lumbar_hip_ratio.value == pytest.approx(truth.lumbar_hip_ratio, rel=0.03)
+
+
 def test_standing_sequence():
     subject = sample_subject(5, phenotype="neither")
     motion = generate_motion(subject, "standing", 5, duration_s=2.0, fps=15.0)

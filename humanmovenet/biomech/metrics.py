@@ -115,18 +115,22 @@ class NormalRange:
     sd: float | None = None
 
 
-_TROKE = "Troke M. et al. (2005) Man Ther 10:198–206 (normative lumbar ROM, 16–90 y); DESIGN.md §4"
-_DESIGN = "DESIGN.md §4 (EOS, low-back-pain cohort; primary paper not re-checked here)"
+_TROKE = (
+    "Troke M. et al. (2005) Man Ther 10:198–206 (normative lumbar ROM, 16–90 y), as quoted in "
+    "DESIGN.md §4 and docs/synthetic_motions.md; span of age-group means, young → old; the "
+    "paper itself not re-checked here"
+)
+_DESIGN = "DESIGN.md §4 (EOS, low-back-pain cohort; primary paper not identified/re-checked here)"
 
 #: Definition of every metric key (also docs/clinical_metrics.md).
 DEFINITIONS: dict[str, str] = {
-    "lumbar_rom": "range (max − min) over the sequence of the L1–S1 sagittal angle (L1 frame "
-    "relative to S1 frame), degrees",
+    "lumbar_rom": "range (max − min) over the sequence of the L1–S1 sagittal angle (sum of the "
+    "segmental sagittal angles L5/S1…L1/L2; = angle of L1 relative to S1 for sagittal motion)",
     "peak_lumbar_flexion": "largest L1–S1 angle change from standing towards flexion (≥ 0), deg",
     "peak_lumbar_extension": "largest L1–S1 angle change from standing towards extension (≥ 0)",
     "standing_lumbar_lordosis": "−(L1–S1 sagittal angle) over the standing frames (median), "
     "lordotic +",
-    "thoracic_rom": "range of the T1–T12 sagittal angle (T1 frame relative to T12 frame)",
+    "thoracic_rom": "range of the T1–T12 sagittal angle (sum of segmental angles T11/T12…T1/T2)",
     "standing_thoracic_kyphosis": "T1–T12 sagittal angle over the standing frames (median), "
     "kyphotic +",
     "pelvic_tilt_range": "range of the pelvic tilt: pelvis cranial axis to vertical in the "
@@ -145,10 +149,14 @@ DEFINITIONS: dict[str, str] = {
     "lumbar_hip_ratio_late": "Δlumbar/Δhip over the last third of the movement into the bend",
     "peak_trunk_inclination": "signed trunk (T1 cranial axis) inclination change from standing "
     "at its largest magnitude, forward +",
-    "peak_lateral_left": "largest L1-to-S1 frontal angle change from neutral to the left (≥ 0)",
-    "peak_lateral_right": "largest L1-to-S1 frontal angle change from neutral to the right (≥ 0)",
-    "symmetry_index": "100·|L − R|/((L + R)/2), L/R = peak left/right lumbar lateral flexion "
-    "(lateral bend: sequence peaks; gait: means over complete cycles of per-cycle peaks)",
+    "peak_lateral_left": "largest change of the L1–S1 lateral angle (sum of segmental lateral "
+    "angles L5/S1…L1/L2) from neutral towards the left (≥ 0); neutral = standing frames, else "
+    "the rest curve of DynamicSpine.morphology",
+    "peak_lateral_right": "largest change of the L1–S1 lateral angle from neutral towards the "
+    "right (≥ 0)",
+    "symmetry_index": "100·|L − R|/((L + R)/2), percent, 0 = symmetric; L/R = peak left/right "
+    "lumbar lateral flexion from neutral (lateral bend: the sequence's peaks; gait: means over "
+    "the complete cycles of split_cycles of the per-cycle peaks)",
     "level_rom": "range of the sagittal angle of one disc (upper vertebra relative to lower)",
 }
 
@@ -184,25 +192,31 @@ NORMAL_RANGES: dict[str, tuple[NormalRange, ...]] = {
                     "DESIGN.md §4 (primary paper not re-checked here)", 13.0, 5.0),
     ),
     "lumbar_hip_ratio": (
-        NormalRange(1.2, 1.9, "1", "backward_bend", "healthy adults", "DESIGN.md §4"),
+        NormalRange(1.2, 1.9, "1", "backward_bend", "healthy adults",
+                    "DESIGN.md §4 (primary source not identified/re-checked here)"),
         NormalRange(0.60, 0.88, "1", "forward_bend", "healthy adults, end of bend",
                     "Esola et al. 1996 Spine 21:71–78 (41.6° lumbar / 69.4° hip = 0.60); Laird "
-                    "et al. 2019 BMC Musculoskelet Disord (52° lumbar / 59° pelvis = 0.88)"),
+                    "et al. 2019 BMC Musculoskelet Disord (52° lumbar / 59° pelvis = 0.88 — "
+                    "pelvis, not hip); figures as quoted in docs/synthetic_motions.md, not "
+                    "re-checked here"),
     ),
     "pelvic_tilt_range": (
         NormalRange(None, None, "deg", "forward_bend", "no LBP (59°) vs LBP (48°), means",
-                    "Laird et al. 2019 BMC Musculoskelet Disord (pelvis motion in flexion)", 59.0),
+                    "Laird et al. 2019 BMC Musculoskelet Disord (pelvis motion in flexion; as "
+                    "quoted in docs/synthetic_motions.md, not re-checked here)", 59.0),
         NormalRange(None, None, "deg", "gait", "healthy adults, ≈ 4° per stride",
                     "Perry & Burnfield 2010 (as quoted in docs/synthetic_motions.md; not "
                     "re-checked)", 4.0),
     ),
     "peak_trunk_inclination": (
         NormalRange(None, None, "deg", "forward_bend", "no LBP (111°) vs LBP (93°), means",
-                    "Laird et al. 2019 BMC Musculoskelet Disord", 111.0),
+                    "Laird et al. 2019 BMC Musculoskelet Disord (as quoted in "
+                    "docs/synthetic_motions.md, not re-checked here)", 111.0),
     ),
     "peak_hip_flexion": (
         NormalRange(None, None, "deg", "forward_bend", "healthy adults, 111° total bend",
-                    "Esola et al. 1996 Spine 21:71–78", 69.4),
+                    "Esola et al. 1996 Spine 21:71–78 (as quoted in docs/synthetic_motions.md, "
+                    "not re-checked here)", 69.4),
     ),
 }  # fmt: skip
 
@@ -408,6 +422,11 @@ _METRIC_NAMES = (
     "lumbar_hip_ratio_early", "lumbar_hip_ratio_middle", "lumbar_hip_ratio_late",
     "peak_trunk_inclination", "peak_lateral_left", "peak_lateral_right", "symmetry_index",
 )  # fmt: skip
+_NON_NEGATIVE = frozenset(
+    n for n in (*_METRIC_NAMES, "level_rom")
+    if n.endswith("_rom") or n.endswith("_range") or n == "symmetry_index"
+    or (n.startswith("peak_") and n != "peak_trunk_inclination")
+)  # fmt: skip
 _UNITS = {name: "deg" for name in (*_METRIC_NAMES, "level_rom")}
 _UNITS.update({"hip_contribution": "%", "symmetry_index": "%", "lumbar_hip_ratio": "1",
                "lumbar_hip_ratio_early": "1", "lumbar_hip_ratio_middle": "1",
@@ -558,6 +577,8 @@ def _metric(name: str, value: float | None, boot: Bootstrap | None) -> MetricVal
         return MetricValue(float(value), 0.0, _UNITS[key], float(value), float(value), key)
     reps = boot.replicates.get(name, np.full(boot.size, np.nan))
     corrected, sd, lo, hi, bias = summarize_replicates(value, boot.base.get(name), reps)
+    if key in _NON_NEGATIVE:  # ranges, peaks and the SI cannot go below 0
+        corrected, lo, hi = (max(v, 0.0) if np.isfinite(v) else v for v in (corrected, lo, hi))
     return MetricValue(corrected, sd, _UNITS[key], lo, hi, key, bias)
 
 
