@@ -79,7 +79,7 @@ def posed(body):
     out = {}
     for movement, kw in (
         ("forward_bend", {"duration_s": 2.0, "hold_s": 0.5}),
-        ("lateral_bend", {"duration_s": 2.0, "hold_s": 0.5}),
+        ("lateral_bend", {"duration_s": 1.5, "hold_s": 0.3}),
         ("gait", {"n_cycles": 1.0}),
     ):
         motion = generate_motion(subject, movement, 3, fps=FPS, **kw)
@@ -309,8 +309,8 @@ def test_export_meshes_failure_leaves_no_partial_output(tmp_path, body, posed, m
     assert export_mesh_module.MESH_FORMATS == ("glb", "obj", "ply")
 
 
-def _vtk_gltf_points(path, time_s: float) -> list[np.ndarray]:
-    """Points of every mesh of a glTF file at ``time_s``, read by VTK's glTF reader."""
+def _vtk_gltf_player(path):
+    """A function time_s → points of every mesh, from VTK's glTF reader with the animation."""
     import vtk
     from vtk.util.numpy_support import vtk_to_numpy
 
@@ -320,13 +320,17 @@ def _vtk_gltf_points(path, time_s: float) -> list[np.ndarray]:
     assert reader.GetNumberOfAnimations() == 1
     reader.EnableAnimation(0)
     reader.UpdateInformation()
-    reader.UpdateTimeStep(time_s)
-    it = reader.GetOutput().NewIterator()
-    it.InitTraversal()
-    points = []
-    while not it.IsDoneWithTraversal():
-        points.append(vtk_to_numpy(it.GetCurrentDataObject().GetPoints().GetData()).copy())
-        it.GoToNextItem()
+
+    def points(time_s: float) -> list[np.ndarray]:
+        reader.UpdateTimeStep(time_s)
+        it = reader.GetOutput().NewIterator()
+        it.InitTraversal()
+        out = []
+        while not it.IsDoneWithTraversal():
+            out.append(vtk_to_numpy(it.GetCurrentDataObject().GetPoints().GetData()).copy())
+            it.GoToNextItem()
+        return out
+
     return points
 
 
@@ -340,14 +344,15 @@ def test_animated_glb_plays_every_frame_in_vtk(tmp_path, body, posed, spines):
     scene = trimesh.load(path, force="scene", process=False)
     assert scene.geometry["body"].vertices.shape == seq.vertices.shape[1:]
     np.testing.assert_allclose(scene.geometry["body"].vertices, seq.vertices[0], atol=1e-6)
+    play = _vtk_gltf_player(path)
     for i in frames:
-        got_body, got_balls, got_curve = _vtk_gltf_points(path, i / FPS)
+        got_body, got_balls, got_curve = play(i / FPS)
         np.testing.assert_allclose(got_body, seq.vertices[i], atol=1e-6)
         np.testing.assert_allclose(got_curve, spine.positions[i], atol=1e-6)
         np.testing.assert_allclose(got_balls.reshape(25, 42, 3).mean(1), spine.positions[i],
                                    atol=1e-6)  # fmt: skip
     # LINEAR interpolation between two exported frames
-    half = _vtk_gltf_points(path, 2.5 / FPS)[0]
+    half = play(2.5 / FPS)[0]
     np.testing.assert_allclose(half, 0.5 * (seq.vertices[2] + seq.vertices[3]), atol=1e-6)
 
 
@@ -438,6 +443,24 @@ def test_bvh_rejects_bad_input(tmp_path, body, spines):
     with pytest.raises(OSError):
         export_bvh(tmp_path / "missing_dir" / "a.bvh", pose, body)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_text_exports_are_atomic(tmp_path, body, spines, monkeypatch):
+    """A failure at the final rename keeps the old BVH/.mot and leaves no temporary file."""
+    spine = spines["forward_bend"]
+    bvh_path = export_bvh(tmp_path / "a.bvh", spine.pose, body)
+    mot_path = export_opensim_mot(tmp_path / "a.mot", spine)
+    before = {p.name: p.read_bytes() for p in (bvh_path, mot_path)}
+
+    def fail(*args, **kwargs):
+        raise OSError("rename failed (simulated)")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="rename failed"):
+        export_bvh(bvh_path, spines["gait"].pose, body)
+    with pytest.raises(OSError, match="rename failed"):
+        export_opensim_mot(mot_path, spines["gait"])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 # --------------------------------------------------------------------------- OpenSim
