@@ -1,1 +1,31 @@
-"""humanmovenet.reconstruct stage."""
+"""humanmovenet.reconstruct: from 2D landmarks + silhouettes of a side view to a dynamic spine.
+
+* :mod:`~humanmovenet.reconstruct.contour` — back contour of the silhouette, curvature features.
+* :mod:`~humanmovenet.reconstruct.fit` — batched per-frame fitting of the body model.
+* :mod:`~humanmovenet.reconstruct.static` — standing frames → personal spine morphology.
+* :mod:`~humanmovenet.reconstruct.fuse` — morphology + pose → ``DynamicSpine``; the whole chain
+  (:func:`reconstruct_spine`).
+"""
+
+from .contour import BackContour, contour_features, extract_back_contour, profile_curvature
+from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
+from .fuse import frame_confidence, fuse_spine, reconstruct_spine
+from .static import StaticEstimate, estimate_static, standing_frames
+
+__all__ = [
+    "ANGLE_NAMES",
+    "BackContour",
+    "FitConfig",
+    "FrameFit",
+    "SagittalBody",
+    "StaticEstimate",
+    "contour_features",
+    "estimate_static",
+    "extract_back_contour",
+    "fit_frames",
+    "frame_confidence",
+    "fuse_spine",
+    "profile_curvature",
+    "reconstruct_spine",
+    "standing_frames",
+]

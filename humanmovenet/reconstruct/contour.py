@@ -316,7 +316,7 @@ def _smooth_derivatives(depth: np.ndarray, stations: np.ndarray, window: float):
     ata = np.einsum("tkj,kja,kjb->tkab", wts, design, design)
     aty = np.einsum("tkj,kja,tj->tka", wts, design, y)
     enough = ok.sum(-1)[:, None] >= 4
-    ata = ata + 1e-9 * np.eye(3)
+    ata = ata + 1e-12 * np.eye(3)
     coef = np.linalg.solve(ata, aty[..., None])[..., 0]  # (T, N, 3): value, slope, 2nd deriv
     coef[~(enough & ok)] = np.nan
     return coef[..., 0], coef[..., 1], coef[..., 2]

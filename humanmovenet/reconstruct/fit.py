@@ -460,11 +460,14 @@ def _model_profile(uv: torch.Tensor, obs: _Observations) -> tuple[torch.Tensor, 
     s = (rel * obs.axis[:, None]).sum(-1) / obs.length[:, None]  # (T, V)
     d = (rel * obs.normal[:, None]).sum(-1) / obs.length[:, None]
     st = obs.stations
-    half = 0.5 * float(st[1] - st[0]) if len(st) > 1 else 0.02
-    near = (s[:, None, :] - st[None, :, None]).abs() <= half  # (T, N, V)
-    masked = torch.where(near, d[:, None, :], torch.full_like(d[:, None, :], -1e3))
-    depth = masked.amax(-1)
-    return depth, near.any(-1)
+    n = st.shape[0]
+    step = float(st[1] - st[0]) if n > 1 else 0.04
+    # Each vertex goes to its nearest station (bins n and n+1 collect those outside the range).
+    idx = torch.round((s - st[0]) / step).long()
+    idx = torch.where((idx < 0) | (idx >= n), torch.full_like(idx, n), idx).detach()
+    init = torch.full((d.shape[0], n + 1), -1e3, dtype=d.dtype)
+    depth = init.scatter_reduce(1, idx, d, reduce="amax", include_self=True)[:, :n]
+    return depth, depth > -1e2
 
 
 def _angle_limits(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -560,8 +563,8 @@ def _initial_camera(
     )  # fmt: skip
     best, best_loss = torch.zeros(2), float("inf")
     with torch.no_grad():
-        for yaw in np.radians(np.arange(-40.0, 40.1, 5.0)):
-            for pitch in np.radians(np.arange(-15.0, 15.1, 7.5)):
+        for yaw in np.radians(np.arange(-40.0, 40.1, 8.0)):
+            for pitch in np.radians((-10.0, 0.0, 10.0)):
                 cam = torch.tensor([yaw, pitch], dtype=angles.dtype)
                 R = side_camera_rotation(obs.facing, cam[0], cam[1])
                 transl = _initial_translation(layer, angles[frames], sub, R, K)

@@ -1,0 +1,151 @@
+"""Fusion: static spine morphology + fitted per-frame pose → ``DynamicSpine``; the whole chain.
+
+The vertebral spine is embedded once in the person's body with the *personal* morphology of
+the static step (:mod:`.static`), then posed every frame by the fitted body pose *relative to
+standing*: the lumbar and thoracic angles the fit needed in the standing frames are the
+morphology itself (they are already in ``morphology``), so they are subtracted before posing
+the vertebrae. Standing frames therefore show exactly the personal lordosis and kyphosis; the
+motion is the fitted change. Pelvis, hips and everything else are posed as fitted.
+
+Why here and not in ``spine/``: the inputs are this stage's fit results (:class:`FrameFit`,
+:class:`StaticEstimate`); ``spine`` stays independent of how a pose was obtained.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+
+from ..body._lbs import rotvec_to_rotmat
+from ..spine.body import embed_in_body, pose_from_body_output
+from ..types import BodyShape, DynamicSpine, Keypoints2D, PoseSequence, Silhouettes
+from .contour import extract_back_contour
+from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
+from .static import StaticEstimate, estimate_static
+
+__all__ = ["frame_confidence", "fuse_spine", "reconstruct_spine"]
+
+_LUMBAR, _THORACIC = ANGLE_NAMES.index("lumbar_flexion"), ANGLE_NAMES.index("thoracic_flexion")
+
+
+def frame_confidence(fit: FrameFit) -> np.ndarray:
+    """Per-frame confidence in [0, 1] from landmark visibility and fit residuals.
+
+    ``visibility × exp(−(landmark error / 0.05 L)²) × (0.5 + 0.5 × contour coverage)`` where
+    ``L`` is the trunk length: a frame whose landmarks are hidden or badly explained, or whose
+    back is not seen, counts less.
+
+    Shapes:
+        → (T,).
+    """
+    kp = np.nan_to_num(fit.keypoint_error, nan=1.0)
+    conf = fit.visibility * np.exp(-((kp / 0.05) ** 2)) * (0.5 + 0.5 * fit.contour_coverage)
+    return np.clip(np.nan_to_num(conf, nan=0.0), 0.0, 1.0)
+
+
+def fuse_spine(
+    fit: FrameFit, static: StaticEstimate, body, *, embedding=None, batch_size: int = 128
+) -> DynamicSpine:
+    """Build the ``DynamicSpine`` of a fitted video.
+
+    Args:
+        fit: the per-frame fit.
+        static: the static estimate (morphology and standing offsets).
+        body: the anny body the fit used.
+        embedding: the spine embedded with ``static.morphology`` in this body (computed if None).
+        batch_size: frames per body forward pass.
+
+    Returns:
+        The :class:`DynamicSpine` (world frame of the fit; ``pose`` holds the fitted body pose
+        with the skin-consistent, not standing-corrected, spine angles).
+
+    Shapes:
+        positions (T, 25, 3), frames (T, 25, 3, 3), pelvis_frames (T, 3, 3), hip_flexion (T,).
+    """
+    betas = torch.as_tensor(np.asarray(fit.betas), dtype=torch.float64).reshape(1, -1)
+    emb = embedding or embed_in_body(body, betas, static.morphology)
+    layer = SagittalBody(body, betas, emb, dtype=torch.float64)
+    angles = torch.as_tensor(fit.angles, dtype=torch.float64).clone()
+    angles[:, _LUMBAR] -= static.standing_lumbar_flexion
+    angles[:, _THORACIC] -= static.standing_thoracic_flexion
+    body_pose, root = layer.pose(angles)
+    transl = torch.as_tensor(fit.transl, dtype=torch.float64)
+    positions, frames = [], []
+    with torch.no_grad():
+        for lo in range(0, fit.num_frames, batch_size):
+            hi = min(lo + batch_size, fit.num_frames)
+            out = body(betas.expand(hi - lo, -1), body_pose[lo:hi], root[lo:hi], transl[lo:hi])
+            pos, fr = pose_from_body_output(emb, body, out)
+            positions.append(pos)
+            frames.append(fr)
+    confidence = frame_confidence(fit)
+    pose = PoseSequence(
+        body_pose=fit.body_pose,
+        root_orient=fit.root_orient,
+        transl=fit.transl,
+        shape=static.shape,
+        fps=fit.fps,
+        joint_names=tuple(body.joint_names),
+        confidence=confidence,
+        frame="world",
+    )
+    hip = 0.5 * (fit.angle("hip_flexion_left") + fit.angle("hip_flexion_right"))
+    return DynamicSpine(
+        positions=torch.cat(positions).numpy(),
+        frames=torch.cat(frames).numpy(),
+        fps=fit.fps,
+        confidence=confidence,
+        morphology=static.morphology,
+        pelvis_frames=rotvec_to_rotmat(torch.as_tensor(fit.root_orient)).numpy(),
+        hip_flexion=hip,
+        pose=pose,
+    )
+
+
+def reconstruct_spine(
+    keypoints: Keypoints2D,
+    silhouettes: Silhouettes | None,
+    body=None,
+    *,
+    shape: BodyShape | None = None,
+    config: FitConfig | None = None,
+    facing: Literal["left", "right"] | None = None,
+    standing: np.ndarray | None = None,
+) -> tuple[DynamicSpine, FrameFit, StaticEstimate]:
+    """Model-based reconstruction of one side-view video: fit → static → fuse.
+
+    Args:
+        keypoints: MediaPipe landmarks (``pose2d`` output).
+        silhouettes: person masks (``pose2d`` output), or None (then no back contour: the
+            lumbar/thoracic/pelvis split rests on priors only — not recommended).
+        body: the anny body (default ``humanmovenet.body.create("anny")``).
+        shape: the person's body shape (default: the average body).
+        config: fit settings.
+        facing: ``"left"``/``"right"`` if known.
+        standing: (T,) bool mask of standing frames (default: detected).
+
+    Returns:
+        (DynamicSpine, FrameFit, StaticEstimate).
+
+    Shapes:
+        keypoints.data: (T, 33, 3); silhouettes.masks: (T, H, W) → positions (T, 25, 3).
+    """
+    if body is None:
+        from ..body import create
+
+        body = create("anny")
+    config = config or FitConfig()
+    betas = None if shape is None else np.asarray(shape.betas, dtype=np.float64)
+    layer = SagittalBody(body, betas, max_vertices=config.max_vertices)
+    contour = None
+    if silhouettes is not None:
+        contour = extract_back_contour(
+            silhouettes, keypoints, np.asarray(config.stations), facing=facing
+        )
+    fit = fit_frames(keypoints, silhouettes, body, config=config, facing=facing, layer=layer,
+                     contour=contour)  # fmt: skip
+    static = estimate_static(fit, keypoints, layer.embedding.morphology, standing=standing,
+                             shape=shape)  # fmt: skip
+    return fuse_spine(fit, static, body), fit, static

@@ -1,0 +1,160 @@
+"""Static step: find the standing frames and estimate the personal spine morphology from them.
+
+Convention (docs/reconstruction.md): the body model's rest posture carries the population
+morphology of the spine embedding (``embed_in_body`` with the default ``SpineMorphology``,
+lordosis 32°, kyphosis 44°). When the person stands, the fit (:mod:`.fit`) poses the body so
+that its back outline matches the silhouette's; the lumbar and thoracic angles it needs for
+that, relative to the rest posture, are the person's deviation from the population curve:
+
+    lordosis = template lordosis − standing lumbar flexion
+    kyphosis = template kyphosis + standing thoracic flexion
+    sacral slope = template sacral slope + standing pelvic tilt
+
+This is what makes the back contour carry the curvature. Its limit: if the body surface of the
+data does not show the morphology (a renderer that keeps the rest skin for every subject and
+only changes the hidden vertebrae), no image-based method can recover it.
+
+Body shape: this first slice keeps the shape given by the caller (default: the average body);
+the learned static regressor of issue 5 is meant to replace that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import BodyShape, Keypoints2D, SpineMorphology
+from .fit import FrameFit
+
+__all__ = ["StaticEstimate", "standing_frames", "estimate_static"]
+
+
+@dataclass(frozen=True)
+class StaticEstimate:
+    """Static body and spine of one person.
+
+    Attributes:
+        shape: the body shape.
+        morphology: the personal standing spine morphology (degrees).
+        standing: which frames were used as standing.
+        standing_lumbar_flexion, standing_thoracic_flexion, standing_pelvic_tilt: median fitted
+            angles over the standing frames, relative to the body's rest posture (radians).
+        template: the morphology of the rest posture (the spine embedding's).
+
+    Shapes:
+        standing: (T,) bool.
+    """
+
+    shape: BodyShape
+    morphology: SpineMorphology
+    standing: np.ndarray
+    standing_lumbar_flexion: float
+    standing_thoracic_flexion: float
+    standing_pelvic_tilt: float
+    template: SpineMorphology
+
+
+def _mid(keypoints: Keypoints2D, name: str) -> np.ndarray:
+    xy = keypoints.xy
+    return 0.5 * (xy[:, keypoints.index(f"left_{name}")] + xy[:, keypoints.index(f"right_{name}")])
+
+
+def standing_frames(
+    keypoints: Keypoints2D,
+    *,
+    max_trunk_deg: float = 12.0,
+    max_thigh_deg: float = 12.0,
+    max_speed: float = 0.6,
+    min_frames: int = 3,
+) -> np.ndarray:
+    """Frames where the person stands still and upright.
+
+    A frame is standing when the hip → shoulder chord is within ``max_trunk_deg`` of the image
+    vertical, the knee → hip chord within ``max_thigh_deg``, and hips and shoulders move less than
+    ``max_speed`` trunk lengths per second. If fewer than ``min_frames`` frames qualify, the
+    ``min_frames`` frames with the most upright trunk are returned instead.
+
+    Args:
+        keypoints: the landmarks.
+        max_trunk_deg, max_thigh_deg: inclination limits, degrees.
+        max_speed: motion limit, trunk lengths per second.
+        min_frames: minimum number of frames returned.
+
+    Returns:
+        (T,) bool.
+    """
+    if keypoints.num_frames == 0:
+        raise ValueError("standing_frames: the keypoints have no frames.")
+    hip, shoulder, knee = (
+        _mid(keypoints, "hip"),
+        _mid(keypoints, "shoulder"),
+        _mid(keypoints, "knee"),
+    )
+    chord = shoulder - hip
+    length = np.linalg.norm(chord, axis=-1)
+    trunk = np.degrees(np.abs(np.arctan2(chord[:, 0], -chord[:, 1])))
+    thigh_v = hip - knee
+    thigh = np.degrees(np.abs(np.arctan2(thigh_v[:, 0], -thigh_v[:, 1])))
+    both = np.concatenate([hip, shoulder], axis=-1)
+    step = np.linalg.norm(np.gradient(both, axis=0), axis=-1) if len(both) > 1 else np.zeros(1)
+    speed = step * keypoints.fps / np.where(length > 0, length, np.nan)
+    ok = (trunk < max_trunk_deg) & (thigh < max_thigh_deg) & (speed < max_speed)
+    ok &= np.isfinite(trunk) & np.isfinite(speed)
+    if ok.sum() >= min_frames:
+        return ok
+    order = np.argsort(np.where(np.isfinite(trunk), trunk, np.inf))
+    out = np.zeros(keypoints.num_frames, dtype=bool)
+    out[order[: min(min_frames, keypoints.num_frames)]] = True
+    return out
+
+
+def estimate_static(
+    fit: FrameFit,
+    keypoints: Keypoints2D,
+    template: SpineMorphology,
+    *,
+    standing: np.ndarray | None = None,
+    shape: BodyShape | None = None,
+) -> StaticEstimate:
+    """Personal spine morphology from the fitted standing frames (module docstring).
+
+    Args:
+        fit: the per-frame fit of the whole video.
+        keypoints: the landmarks the fit used (for :func:`standing_frames`).
+        template: morphology of the body's rest posture (``SagittalBody.embedding.morphology``).
+        standing: which frames are standing (default: :func:`standing_frames`).
+        shape: the body shape (default: the fit's betas).
+
+    Returns:
+        The :class:`StaticEstimate`.
+    """
+    if keypoints.num_frames != fit.num_frames:
+        raise ValueError(
+            f"fit has {fit.num_frames} frames but keypoints has {keypoints.num_frames}; pass the "
+            "keypoints the fit was made from."
+        )
+    standing = standing_frames(keypoints) if standing is None else np.asarray(standing, bool)
+    if standing.shape != (fit.num_frames,) or not standing.any():
+        raise ValueError(
+            f"standing: expected a (T,) = ({fit.num_frames},) bool mask with at least one True."
+        )
+    lumbar = float(np.median(fit.angle("lumbar_flexion")[standing]))
+    thoracic = float(np.median(fit.angle("thoracic_flexion")[standing]))
+    pelvis = float(np.median(fit.angle("pelvis_tilt")[standing]))
+    morphology = SpineMorphology(
+        sacral_slope_deg=template.sacral_slope_deg + math.degrees(pelvis),
+        lumbar_lordosis_deg=template.lumbar_lordosis_deg - math.degrees(lumbar),
+        thoracic_kyphosis_deg=template.thoracic_kyphosis_deg + math.degrees(thoracic),
+        lateral_deviation_deg=0.0,
+    )
+    return StaticEstimate(
+        shape=shape or BodyShape(np.asarray(fit.betas, dtype=np.float64), "anny"),
+        morphology=morphology,
+        standing=standing,
+        standing_lumbar_flexion=lumbar,
+        standing_thoracic_flexion=thoracic,
+        standing_pelvic_tilt=pelvis,
+        template=template,
+    )
