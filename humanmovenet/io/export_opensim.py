@@ -20,7 +20,8 @@ OpenSim axes: X forward, Y up, Z to the person's right. From the humanmovenet bo
 * ``hip_flexion_r``, ``hip_flexion_l`` — degrees, flexion positive (about +Z): the Z angle of
   the femur relative to the pelvis, ``R = Rz(flexion)·Rx(adduction)·Ry(rotation)`` as in the
   models' hip joints. Computed per side from ``spine.pose`` when the spine carries one (the
-  body model's joint rotations; zero = the body model's rest thigh); otherwise both columns
+  body model's joint rotations; zero = femur along the pelvis's vertical axis, i.e. straight
+  standing, see :func:`hip_flexion_from_pose`); otherwise both columns
   carry ``spine.hip_flexion`` (the mean of both sides); left out when neither is available.
 * ``lumbar_extension``, ``lumbar_bending``, ``lumbar_rotation`` — the ``back`` joint's
   rotations about Z, X, Y (same order as the pelvis): ``R = Rz(ext)·Rx(bend)·Ry(rot)`` of the
@@ -112,7 +113,10 @@ def hip_flexion_from_pose(pose, body=None) -> dict[str, np.ndarray]:
 
     The femur's global rotation relative to the pelvis's (both from the body model's joint
     rotations, composed along ``body.parents``), decomposed as Z-X-Y in OpenSim axes; the Z
-    angle is the flexion. Equal to ``-sagittal_angle(pelvis, femur)`` for any adduction.
+    angle (``-sagittal_angle(pelvis, femur)``) is the flexion from the body's rest thigh. The
+    rest thigh's own sagittal lean (hip → knee of ``body.rest_joints``; anny's rest legs are
+    slightly bent) is added, so 0 is a femur along the pelvis's vertical axis — straight
+    standing, OpenSim's neutral hip. A body without ``rest_joints`` keeps the rest-pose zero.
 
     Args:
         pose: a :class:`~humanmovenet.types.PoseSequence`.
@@ -149,12 +153,24 @@ def hip_flexion_from_pose(pose, body=None) -> dict[str, np.ndarray]:
             g = g @ local[:, k]
         return g
 
+    rest = None
+    if hasattr(body, "rest_joints"):
+        import torch
+
+        betas = torch.as_tensor(np.asarray(pose.shape.betas, dtype=np.float64)).reshape(1, -1)
+        with torch.no_grad():
+            rest = body.rest_joints(betas)[0].double().numpy()
     pelvis = global_rotation(0)
     m = OPENSIM_FROM_BODY
     out = {}
     for side, key in (("right", "hip_flexion_r"), ("left", "hip_flexion_l")):
-        femur = global_rotation(body.joint_index(f"hip_{side}"))
-        out[key] = _zxy(m @ (np.swapaxes(pelvis, -1, -2) @ femur) @ m.T)[:, 0]
+        hip = body.joint_index(f"hip_{side}")
+        femur = global_rotation(hip)
+        flexion = _zxy(m @ (np.swapaxes(pelvis, -1, -2) @ femur) @ m.T)[:, 0]
+        if rest is not None:  # rest thigh lean, forward (knee ahead of the hip) +
+            d = rest[body.joint_index(f"knee_{side}")] - rest[hip]
+            flexion = flexion + math.atan2(d[2], -d[1])
+        out[key] = flexion
     return out
 
 
