@@ -291,6 +291,7 @@ def export_opensim_mot(
         "endheader",
         "\t".join(columns),
     ]
+    table = np.round(table, 8) + 0.0  # no "-0.00000000" for values that round to zero
     rows = ["\t".join(f"{v:.8f}" for v in row) for row in table]
     return atomic_write_text(path, "\n".join(header + rows) + "\n")
 
