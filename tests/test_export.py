@@ -286,6 +286,8 @@ def test_export_meshes_rejects_bad_input(tmp_path, body, posed):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is not a folder"):
         export_meshes(tmp_path / "file", v, f)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        export_meshes(tmp_path / "missing" / "out", v, f)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 

@@ -188,8 +188,8 @@ def export_meshes(
     """Write one mesh file per frame into the folder ``path`` (layout in the module docstring).
 
     Args:
-        path: output folder; created if missing. Existing files of the same names are
-            replaced, other files are left alone.
+        path: output folder; created if missing (its parent must exist). Existing files of
+            the same names are replaced, other files are left alone.
         vertices: posed vertices per frame, metres (e.g. ``BodyOutput.vertices``).
         faces: triangle vertex indices (e.g. ``body.faces``).
         fmt: ``"glb"`` (default: one scene per frame, opens in Blender, three.js, trimesh),
@@ -206,6 +206,7 @@ def export_meshes(
     Raises:
         ValueError: bad shapes, unknown format, face indices out of range, NaN vertices,
             frame indices out of range.
+        FileNotFoundError: the parent folder does not exist.
         OSError: the folder cannot be created or written (nothing is left behind).
 
     Shapes:
@@ -219,7 +220,11 @@ def export_meshes(
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} exists and is not a folder; give a folder for the mesh files.")
     parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    if not parent.is_dir():
+        raise FileNotFoundError(
+            f"{parent}: no such folder; create it first (only the last folder, {out.name!r}, "
+            "is created)."
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
     try:
         names: list[str] = []
