@@ -267,3 +267,22 @@ def test_inputs_are_checked(body):
                              facing="left")  # fmt: skip
     with pytest.raises(ValueError, match="iterations"):
         FitConfig(iterations=0)
+
+
+if __name__ == "__main__":  # python tests/test_reconstruct.py: the numbers quoted above
+    _body = create("anny")
+    _betas = _body.shape_from_sliders(ShapeSliders(gender=0.8, weight=0.6, height=0.6))
+    for _kind in ("forward", "backward"):
+        _angles = _bend_angles(_kind, 10)
+        _kp, _sil, _cam, _ = _render_case(_body, _angles, 3, _betas)
+        _fit = fit_frames(_kp, _sil, _body, _betas, FitConfig(focal_px=_cam.fx, iterations=150),
+                          facing="left")  # fmt: skip
+        _err = np.degrees(_fit.angles - _angles)
+        _names = ("lumbar_flexion", "pelvis_tilt", "hip_flexion_left", "hip_flexion_right",
+                  "thoracic_flexion")  # fmt: skip
+        _mae = {n: round(float(np.abs(_err[:, A[n]]).mean()), 2) for n in _names}
+        _rom = np.degrees(
+            np.ptp(_fit.angle("lumbar_flexion")) - np.ptp(_angles[:, A["lumbar_flexion"]])
+        )
+        print(_kind, _mae, f"lumbar range error {_rom:.2f}",
+              f"contour coverage {_fit.contour_coverage.mean():.2f}")  # fmt: skip
