@@ -90,7 +90,7 @@ ARRAY_DOCS: dict[str, tuple[str, str, str]] = {
     "betas": ("(S,)", "-", "body shape coefficients (anny)"),
     "body_pose": ("(T, J-1, 3)", "rad", "local axis-angle of the non-root joints"),
     "root_orient": ("(T, 3)", "rad", "pelvis axis-angle"),
-    "transl": ("(T, 3)", "m", "body translation (floor contact, planted feet)"),
+    "transl": ("(T, 3)", "m", "body translation (floor contact, feet that do not slide)"),
     "joints": ("(T, J, 3)", "m", "posed body joints, world frame (+y up, floor y = 0)"),
     "vertebra_positions": ("(T, 25, 3)", "m", "vertebral centres S1…C1, world frame"),
     "vertebra_frames": ("(T, 25, 3, 3)", "-", "vertebra frames, columns left/cranial/anterior"),
@@ -103,6 +103,7 @@ ARRAY_DOCS: dict[str, tuple[str, str, str]] = {
     "camera_R": ("(3, 3)", "-", "world→camera rotation (OpenCV)"),
     "camera_t": ("(3,)", "m", "world→camera translation"),
     "root_translation": ("(T, 3)", "m", "commanded pelvis displacement (motion)"),
+    "motion_<angle>": ("(T,)", "rad", "commanded SagittalMotion angles, one per angle field"),
     **{f"gt_{n}": ("(T,)", "rad", f"measured on the posed body: {n}") for n in _MEASURED},
     "vertices": ("(T, V, 3)", "m", "posed mesh vertices (only with --vertices)"),
 }
