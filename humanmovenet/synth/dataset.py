@@ -39,15 +39,17 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from humanmovenet.synth.camera import Camera, sample_side_camera
 from humanmovenet.synth.motion import MOVEMENTS, SagittalMotion, generate_motion, summarize_motion
-from humanmovenet.synth.sequence import PosedSequence, default_body, pose_sequence
 from humanmovenet.synth.subject import PATTERN_LABELS, SyntheticSubject, sample_subject
 from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES, VERTEBRA_NAMES
+
+if TYPE_CHECKING:  # torch, the body and VTK load only when data is generated or read
+    from humanmovenet.synth.camera import Camera
+    from humanmovenet.synth.sequence import PosedSequence
 
 __all__ = [
     "FORMAT_NAME",
@@ -224,6 +226,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 def _measured_motion(posed: PosedSequence) -> SagittalMotion:
     """The motion with its angles replaced by the ones measured on the posed body."""
+    import torch
+
     from humanmovenet.spine.morphology import lumbar_angle
 
     a = posed.angles
@@ -319,6 +323,8 @@ def _render_frames(posed, camera, rng, folder: Path, config, body, renderer) -> 
 
 def _camera(rng: np.random.Generator, vertices: np.ndarray, config: SynthConfig) -> Camera:
     """A side camera framing every frame (framed on ≤ 60 frames, verified on all)."""
+    from humanmovenet.synth.camera import sample_side_camera
+
     n = len(vertices)
     step = max(1, math.ceil(n / _CAMERA_FRAMES))
     chosen = sorted(set(range(0, n, step)) | {n - 1})
@@ -359,6 +365,7 @@ def write_sequence(
         The entry of this sequence in the manifest.
     """
     from humanmovenet.synth.landmarks import landmark_sources_for, mediapipe_landmarks_from_arrays
+    from humanmovenet.synth.sequence import default_body, pose_sequence
 
     body = body or default_body()
     folder = Path(folder)
@@ -447,6 +454,7 @@ def write_dataset(
     from tqdm import tqdm
 
     from humanmovenet.spine.body import embed_in_body
+    from humanmovenet.synth.sequence import default_body
 
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
@@ -535,6 +543,8 @@ class SynthSequence:
     @property
     def camera(self) -> Camera:
         """The sequence's camera."""
+        from humanmovenet.synth.camera import Camera
+
         return Camera.from_dict(self.meta["camera"])
 
     def arrays(self, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
