@@ -173,6 +173,121 @@ def _cmd_pose(args: argparse.Namespace) -> int:
     return EXIT_FLAGGED if unusable else EXIT_OK
 
 
+# ----------------------------------------------------------------------------- config flags
+
+
+def _flag_type(hint):  # noqa: ANN001, ANN202 - typing objects
+    """(converter, choices) for a dataclass field type, or None if it is not a simple scalar."""
+    import types
+    import typing
+
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _flag_type(args[0])
+    if origin is typing.Literal:
+        return (type(args[0]), tuple(args))
+    if hint in (int, float, str, bool):
+        return (hint, None)
+    return None
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--<stage>-<setting>`` flag per scalar field of the PipelineConfig stages.
+
+    Defaults are not repeated here: a flag left out keeps the dataclass default (or the value
+    from ``--config``), so each default lives in one place.
+    """
+    import dataclasses
+    import typing
+
+    from .pipeline import PipelineConfig
+
+    parser.add_argument("--config", metavar="TOML",
+                        help="settings file: [video], [pose], [reconstruct], [biomech] tables")  # fmt: skip
+    for section in dataclasses.fields(PipelineConfig):
+        kind = (
+            section.default_factory()
+            if section.default_factory is not dataclasses.MISSING
+            else None
+        )
+        if kind is None:
+            continue
+        group = parser.add_argument_group(f"{section.name} settings ([{section.name}] in --config)")
+        hints = typing.get_type_hints(type(kind))
+        doc = (type(kind).__doc__ or "").split("Attributes:")[-1]
+        for f in dataclasses.fields(kind):
+            flag = _flag_type(hints[f.name])
+            if flag is None:
+                continue
+            conv, choices = flag
+            name = f"--{section.name}-{f.name.replace('_', '-')}"
+            dest = f"cfg__{section.name}__{f.name}"
+            default = getattr(kind, f.name)
+            described = _field_help(doc, f.name)
+            text = f"{described} (default: {default})" if described else f"default: {default}"
+            if conv is bool:
+                group.add_argument(name, dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=text)  # fmt: skip
+            else:
+                group.add_argument(name, dest=dest, type=conv, choices=choices, default=None,
+                                   metavar=None if choices else conv.__name__.upper(),
+                                   help=text)  # fmt: skip
+
+
+def _field_help(doc: str, name: str) -> str:
+    import re
+
+    match = re.search(rf"^\s*{name}(?:, [a-z_, ]+)?:\s*(.+?)(?=^\s*[a-z_]+(?:, [a-z_]+)*:|\Z)",
+                      doc, flags=re.M | re.S)  # fmt: skip
+    return " ".join(match.group(1).split()).replace("%", "%%") if match else ""
+
+
+def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - PipelineConfig
+    """PipelineConfig from ``--config`` (TOML) overridden by explicit ``--<stage>-<setting>``."""
+    import tomllib
+
+    from .pipeline import PipelineConfig
+
+    data: dict = {}
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such config file.")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc}).") from exc
+    for key, value in vars(args).items():
+        if key.startswith("cfg__") and value is not None:
+            _, section, name = key.split("__")
+            data.setdefault(section, {})[name] = value
+    return PipelineConfig.from_dict(data)
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .pipeline import analyze
+
+    video = Path(args.video)
+    if not video.exists():
+        raise FileNotFoundError(f"{video}: no such file or folder. Give a video or image folder.")
+    config = config_from_args(args)
+    out = Path(args.out).expanduser().absolute()
+    _prepare_out(out)[1].rmdir()  # fail early (before minutes of work) if out is unwritable
+    with _quiet_native_logs():
+        analysis = analyze(video, config, cache=not args.no_cache)
+    try:
+        analysis.save(out)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    print(analysis.summary())
+    print(f"wrote {out}")
+    for flag in analysis.flags:
+        print(f"humanmovenet: warning: {flag}", file=sys.stderr)
+    view = analysis.keypoints.view
+    return EXIT_FLAGGED if view is not None and not view.is_side_view else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -224,6 +339,24 @@ def build_parser() -> argparse.ArgumentParser:
     pose.add_argument("--mask-scale", type=float, default=0.5,
                       help="silhouette resolution / frame resolution (default 0.5)")  # fmt: skip
     pose.set_defaults(func=_cmd_pose)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="whole pipeline: video -> body, dynamic spine and clinical metrics",
+        description=(
+            "Analyses one side-view video of a person bending or walking: 2D landmarks and "
+            "silhouettes (MediaPipe, offline), body fit to landmarks and back contour, "
+            "vertebra-level spine, lumbopelvic metrics with uncertainties. Writes an analysis "
+            "folder (--out) that `humanmovenet.Analysis.load` reads. Stage results are cached "
+            "(~/.cache/humanmovenet or $HUMANMOVENET_CACHE_DIR), so re-running with other late "
+            "settings is fast. Exit code 1 when the view is not a side view. Not a diagnosis."
+        ),
+    )
+    analyze.add_argument("video", help="video file or folder of images")
+    analyze.add_argument("--out", required=True, help="output folder (replaced if it exists)")
+    analyze.add_argument("--no-cache", action="store_true", help="recompute every stage")
+    add_config_flags(analyze)
+    analyze.set_defaults(func=_cmd_analyze)
     return parser
 
 

@@ -1,0 +1,425 @@
+"""``analyze(video) -> Analysis``: every stage of DESIGN.md §2 composed, with an on-disk cache.
+
+Stages: ``io`` (stream the video) → ``pose2d`` (landmarks, silhouettes, view, quality) →
+``reconstruct`` (model-based fit of the body to landmarks + back contour, static morphology,
+fusion → ``DynamicSpine``) → ``biomech`` (``SpineMetrics``). Each stage's settings are one
+frozen dataclass gathered in :class:`PipelineConfig`; the CLI is generated from these fields.
+
+**Cache.** The pose and reconstruction stages are cached on disk by content: the key of a stage
+is the SHA-256 of the video bytes, the video reading settings and the settings of that stage and
+every stage before it (and the library version). Changing a late setting (e.g. the bootstrap
+size) re-uses the pose estimation; changing the pose model recomputes everything. The cache
+lives in ``PipelineConfig.cache_dir``, else ``$HUMANMOVENET_CACHE_DIR``, else
+``~/.cache/humanmovenet``; ``cache=False`` turns it off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .biomech import SpineMetrics, compute_metrics
+from .io import load_keypoints, load_silhouettes, open_video, save_keypoints, save_silhouettes
+from .io.export_npz import load_dynamic_spine, save_dynamic_spine
+from .pose2d import PoseConfig, estimate_pose
+from .reconstruct import FitConfig, reconstruct_spine
+from .types import DynamicSpine, Keypoints2D, Silhouettes, SpineMorphology
+
+__all__ = [
+    "VideoConfig",
+    "BiomechConfig",
+    "PipelineConfig",
+    "FitQuality",
+    "Analysis",
+    "analyze",
+    "default_cache_dir",
+]
+
+ANALYSIS_FORMAT = "humanmovenet.analysis"
+ANALYSIS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Which frames of the video to read.
+
+    Attributes:
+        start: first source frame index (None = 0).
+        stop: source frame index to stop before (None = end).
+        target_fps: resample to at most this rate (None = every frame); use it for phone videos
+            with a variable frame rate.
+    """
+
+    start: int | None = None
+    stop: int | None = None
+    target_fps: float | None = None
+
+
+@dataclass(frozen=True)
+class BiomechConfig:
+    """Settings of the clinical metrics (see :func:`humanmovenet.biomech.compute_metrics`).
+
+    Attributes:
+        movement: the movement if known (``forward_bend``, ``backward_bend``, ``lateral_bend``,
+            ``gait``, ``standing``); None detects it.
+        n_bootstrap: replicates of the noise bootstrap behind each ± (0 = no uncertainty).
+        seed: bootstrap seed (results are reproducible).
+        smooth_s: smoothing window of the angle series before the metrics, seconds.
+        pelvic_tilt_offset_deg: anatomical tilt of the body model's neutral pelvis, degrees.
+    """
+
+    movement: str | None = None
+    n_bootstrap: int = 200
+    seed: int = 0
+    smooth_s: float = 0.3
+    pelvic_tilt_offset_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """All settings of :func:`analyze`, one frozen dataclass per stage."""
+
+    video: VideoConfig = field(default_factory=VideoConfig)
+    pose: PoseConfig = field(default_factory=PoseConfig)
+    reconstruct: FitConfig = field(default_factory=FitConfig)
+    biomech: BiomechConfig = field(default_factory=BiomechConfig)
+    cache_dir: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready nested dict of every setting."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise a ValueError naming them."""
+        parts = {"video": VideoConfig, "pose": PoseConfig, "reconstruct": FitConfig,
+                 "biomech": BiomechConfig}  # fmt: skip
+        unknown = set(data) - set(parts) - {"cache_dir"}
+        if unknown:
+            raise ValueError(f"unknown config sections {sorted(unknown)}; known: {sorted(parts)}")
+        kwargs: dict[str, Any] = {"cache_dir": data.get("cache_dir")}
+        for name, kind in parts.items():
+            values = dict(data.get(name) or {})
+            known = {f.name for f in dataclasses.fields(kind)}
+            bad = set(values) - known
+            if bad:
+                raise ValueError(
+                    f"unknown settings {sorted(bad)} in [{name}]; known: {sorted(known)}"
+                )
+            for f in dataclasses.fields(kind):  # JSON/TOML lists back to tuples
+                if isinstance(values.get(f.name), list):
+                    values[f.name] = tuple(values[f.name])
+            kwargs[name] = kind(**values)
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, eq=False)
+class FitQuality:
+    """How well the body model fits each frame (from the reconstruction stage).
+
+    Attributes:
+        keypoint_error: visibility-weighted mean landmark distance, in trunk lengths.
+        contour_error: mean |model − observed| back depth, in trunk lengths (NaN: no contour).
+        contour_coverage: fraction of back-contour stations observed.
+
+    Shapes:
+        each: (T,).
+    """
+
+    keypoint_error: np.ndarray
+    contour_error: np.ndarray
+    contour_coverage: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything :func:`analyze` found in one video.
+
+    Attributes:
+        video: the analysed file (absolute path as given).
+        keypoints, silhouettes: the 2D stage's output.
+        spine: the vertebra-level spine over time (``spine.pose`` holds the body pose and shape).
+        metrics: clinical metrics of the detected movement.
+        fit_quality: per-frame residuals of the body fit.
+        flags: plain-language quality warnings (view, dropouts, frame rate, framing, fit).
+        provenance: library version, weight hashes, config, video hash, date, platform.
+        config: the settings used.
+    """
+
+    video: str
+    keypoints: Keypoints2D
+    silhouettes: Silhouettes | None
+    spine: DynamicSpine
+    metrics: SpineMetrics
+    fit_quality: FitQuality
+    flags: tuple[str, ...]
+    provenance: dict[str, Any]
+    config: PipelineConfig
+
+    @property
+    def morphology(self) -> SpineMorphology:
+        """The person's estimated standing spine morphology."""
+        return self.spine.morphology
+
+    def summary(self) -> str:
+        """A short plain-text report: metrics with units and ranges, then the flags."""
+        lines = [f"humanmovenet {self.provenance.get('version', '?')} — {Path(self.video).name}",
+                 self.metrics.summary()]  # fmt: skip
+        lines += [f"flag: {f}" for f in self.flags]
+        return "\n".join(lines)
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the analysis to ``folder`` (replaced atomically: temp folder + rename).
+
+        Layout: ``analysis.json`` (format, version, video, flags, provenance, config),
+        ``keypoints.npz``, ``silhouettes.npz`` (if any), ``dynamic_spine.npz`` (with the body
+        pose), ``fit_quality.npz``, ``metrics.json`` (human-readable; metrics are recomputed
+        exactly from the spine and config on :meth:`load`).
+        """
+        out = Path(folder).expanduser().absolute()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            save_keypoints(tmp / "keypoints.npz", self.keypoints)
+            if self.silhouettes is not None:
+                save_silhouettes(tmp / "silhouettes.npz", self.silhouettes)
+            save_dynamic_spine(tmp / "dynamic_spine.npz", self.spine)
+            q = self.fit_quality
+            np.savez_compressed(tmp / "fit_quality.npz", keypoint_error=q.keypoint_error,
+                                contour_error=q.contour_error,
+                                contour_coverage=q.contour_coverage)  # fmt: skip
+            (tmp / "metrics.json").write_text(json.dumps(self.metrics.to_dict(), indent=2))
+            meta = {"format": ANALYSIS_FORMAT, "version": ANALYSIS_VERSION, "video": self.video,
+                    "flags": list(self.flags), "provenance": self.provenance,
+                    "config": self.config.to_dict()}  # fmt: skip
+            (tmp / "analysis.json").write_text(json.dumps(meta, indent=2, default=str))
+            if out.exists():
+                shutil.rmtree(out)
+            tmp.rename(out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> Analysis:
+        """Read a folder written by :meth:`save` (validated; metrics recomputed exactly)."""
+        folder = Path(folder)
+        meta_path = folder / "analysis.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"{folder}: no analysis.json; is this an analysis folder?")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != ANALYSIS_FORMAT or meta.get("version") != ANALYSIS_VERSION:
+            raise ValueError(
+                f"{meta_path}: format {meta.get('format')!r} version {meta.get('version')!r}; "
+                f"this humanmovenet reads {ANALYSIS_FORMAT!r} version {ANALYSIS_VERSION}."
+            )
+        config = PipelineConfig.from_dict(meta["config"])
+        spine = load_dynamic_spine(folder / "dynamic_spine.npz")
+        sil = folder / "silhouettes.npz"
+        with np.load(folder / "fit_quality.npz") as z:
+            quality = FitQuality(z["keypoint_error"], z["contour_error"], z["contour_coverage"])
+        return cls(
+            video=meta["video"],
+            keypoints=load_keypoints(folder / "keypoints.npz"),
+            silhouettes=load_silhouettes(sil) if sil.is_file() else None,
+            spine=spine,
+            metrics=_metrics(spine, config.biomech),
+            fit_quality=quality,
+            flags=tuple(meta["flags"]),
+            provenance=meta["provenance"],
+            config=config,
+        )
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def default_cache_dir() -> Path:
+    """``$HUMANMOVENET_CACHE_DIR`` or ``~/.cache/humanmovenet``."""
+    env = os.environ.get("HUMANMOVENET_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "humanmovenet"
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():  # a folder of images: names and bytes of every file, in order
+        for p in sorted(path.iterdir()):
+            if p.is_file():
+                h.update(p.name.encode())
+                h.update(_file_sha256(p).encode())
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _key(*parts: Any) -> str:
+    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class _StageCache:
+    """One folder per stage result, written atomically; None root = no caching."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def get(self, stage: str, key: str) -> Path | None:
+        if self.root is None:
+            return None
+        path = self.root / stage / key
+        return path if (path / "done").is_file() else None
+
+    def put(self, stage: str, key: str, write) -> None:  # noqa: ANN001 - callable(folder)
+        if self.root is None:
+            return
+        final = self.root / stage / key
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=final.parent))
+        except OSError as exc:  # a read-only cache must not stop the analysis
+            warnings.warn(f"cache not written ({exc}); results are not cached.", stacklevel=3)
+            return
+        try:
+            write(tmp)
+            (tmp / "done").write_text("ok")
+            if final.exists():
+                shutil.rmtree(final)
+            tmp.rename(final)
+        except OSError as exc:
+            warnings.warn(f"cache not written ({exc}); results are not cached.", stacklevel=3)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _pose_stage(video: Path, config: PipelineConfig, cache: _StageCache, key: str):
+    hit = cache.get("pose2d", key)
+    if hit is not None:
+        sil = hit / "silhouettes.npz"
+        warn = tuple(json.loads((hit / "warnings.json").read_text()))
+        return load_keypoints(hit / "keypoints.npz"), (load_silhouettes(sil) if sil.is_file()
+                                                       else None), warn  # fmt: skip
+    v = config.video
+    with open_video(video, start=v.start, stop=v.stop, target_fps=v.target_fps) as reader:
+        with warnings.catch_warnings():  # returned as flags instead
+            warnings.simplefilter("ignore", UserWarning)
+            result = estimate_pose(reader, config.pose)
+
+    def write(folder: Path) -> None:
+        save_keypoints(folder / "keypoints.npz", result.keypoints)
+        if result.silhouettes is not None:
+            save_silhouettes(folder / "silhouettes.npz", result.silhouettes)
+        (folder / "warnings.json").write_text(json.dumps(list(result.warnings)))
+
+    cache.put("pose2d", key, write)
+    return result.keypoints, result.silhouettes, tuple(result.warnings)
+
+
+def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, key: str):
+    hit = cache.get("reconstruct", key)
+    if hit is not None:
+        with np.load(hit / "fit_quality.npz") as z:
+            quality = FitQuality(z["keypoint_error"], z["contour_error"], z["contour_coverage"])
+        return load_dynamic_spine(hit / "dynamic_spine.npz"), quality
+    facing = keypoints.view.facing if keypoints.view is not None else None
+    facing = facing if facing in ("left", "right") else None
+    spine, fit, _static = reconstruct_spine(keypoints, silhouettes, config=config.reconstruct,
+                                            facing=facing)  # fmt: skip
+    quality = FitQuality(fit.keypoint_error, fit.contour_error, fit.contour_coverage)
+
+    def write(folder: Path) -> None:
+        save_dynamic_spine(folder / "dynamic_spine.npz", spine)
+        np.savez_compressed(folder / "fit_quality.npz", keypoint_error=quality.keypoint_error,
+                            contour_error=quality.contour_error,
+                            contour_coverage=quality.contour_coverage)  # fmt: skip
+
+    cache.put("reconstruct", key, write)
+    return spine, quality
+
+
+def _metrics(spine: DynamicSpine, c: BiomechConfig) -> SpineMetrics:
+    return compute_metrics(spine, movement=c.movement, n_bootstrap=c.n_bootstrap, seed=c.seed,
+                           smooth_s=c.smooth_s,
+                           pelvic_tilt_offset_deg=c.pelvic_tilt_offset_deg)  # fmt: skip
+
+
+def _weights_provenance() -> dict[str, str]:
+    from ._paths import shipped_weights_dir
+
+    out = {}
+    folder = shipped_weights_dir()
+    for p in sorted(folder.glob("*")):
+        if p.suffix in (".npz", ".task", ".pt", ".json"):
+            out[p.name] = _file_sha256(p)
+    return out
+
+
+def analyze(
+    video: str | os.PathLike[str],
+    config: PipelineConfig | None = None,
+    *,
+    cache: bool = True,
+) -> Analysis:
+    """Analyse one side-view video of a person bending or walking.
+
+    Args:
+        video: a video file (mp4, mov, avi, mkv, …) or a folder of images.
+        config: settings of every stage (default :class:`PipelineConfig`).
+        cache: re-use cached stage results (see the module docstring).
+
+    Returns:
+        An :class:`Analysis`.
+
+    Raises:
+        FileNotFoundError: the video does not exist.
+        ValueError: not a readable video, no frames, no person detected in any frame, or bad
+            settings; the message says what to do.
+    """
+    config = config or PipelineConfig()
+    path = Path(video).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such video file or image folder.")
+    root = Path(config.cache_dir).expanduser() if config.cache_dir else default_cache_dir()
+    stage_cache = _StageCache(root if cache else None)
+    video_sha = _file_sha256(path)
+    c = config.to_dict()
+    pose_key = _key(video_sha, c["video"], c["pose"])
+    keypoints, silhouettes, pose_flags = _pose_stage(path, config, stage_cache, pose_key)
+    if not keypoints.detected.any():
+        raise ValueError(
+            f"{path}: no person was detected in any frame, so nothing can be reconstructed. "
+            "Film the whole body from the side, well lit, filling at least a third of the frame."
+        )
+    rec_key = _key(pose_key, c["reconstruct"])
+    spine, quality = _reconstruct_stage(keypoints, silhouettes, config, stage_cache, rec_key)
+    metrics = _metrics(spine, config.biomech)
+    flags = list(pose_flags)
+    provenance = {
+        "version": __version__,
+        "video_sha256": video_sha,
+        "weights_sha256": _weights_provenance(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cache_keys": {"pose2d": pose_key, "reconstruct": rec_key},
+    }
+    return Analysis(str(path.absolute()), keypoints, silhouettes, spine, metrics, quality,
+                    tuple(flags), provenance, config)  # fmt: skip

@@ -1,0 +1,101 @@
+"""analyze() end to end on real frames: types, save/load, stage cache, CLI and its errors."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import humanmovenet.pipeline as pipeline
+from humanmovenet.cli import EXIT_INPUT, EXIT_OK, main
+from humanmovenet.pipeline import (
+    Analysis,
+    BiomechConfig,
+    PipelineConfig,
+    VideoConfig,
+    analyze,
+)
+from humanmovenet.types import DynamicSpine
+
+CLIP = Path(__file__).parent / "data" / "sports2d_walk_1280x720.mp4"
+SHORT = VideoConfig(start=60, stop=72)  # the woman walking in side view
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def analysis(cache_dir) -> Analysis:
+    config = PipelineConfig(video=SHORT, biomech=BiomechConfig(n_bootstrap=20),
+                            cache_dir=str(cache_dir))  # fmt: skip
+    return analyze(CLIP, config)
+
+
+def test_analysis_holds_every_stage(analysis):
+    assert analysis.keypoints.num_frames == 12 and analysis.keypoints.detected.all()
+    assert isinstance(analysis.spine, DynamicSpine) and analysis.spine.num_frames == 12
+    assert np.isfinite(analysis.spine.positions).all()
+    assert analysis.spine.pose is not None
+    assert analysis.metrics.movement
+    assert analysis.fit_quality.keypoint_error.shape == (12,)
+    prov = analysis.provenance
+    assert prov["version"] and len(prov["video_sha256"]) == 64
+    assert "body_anny.npz" in prov["weights_sha256"]
+    assert "lumbar_rom" in analysis.summary()
+
+
+def test_save_and_load_round_trip(analysis, tmp_path):
+    folder = analysis.save(tmp_path / "result")
+    back = Analysis.load(folder)
+    np.testing.assert_array_equal(back.spine.positions, analysis.spine.positions)
+    np.testing.assert_array_equal(back.keypoints.data, analysis.keypoints.data.astype(np.float32))
+    # exact, NaN for undefined metrics included
+    assert json.dumps(back.metrics.to_dict()) == json.dumps(analysis.metrics.to_dict())
+    assert back.config == analysis.config and back.flags == analysis.flags
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+
+
+def test_late_setting_change_reuses_cached_stages(analysis, cache_dir, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("this stage should have come from the cache")
+
+    monkeypatch.setattr(pipeline, "estimate_pose", boom)
+    monkeypatch.setattr(pipeline, "reconstruct_spine", boom)
+    config = PipelineConfig(video=SHORT, biomech=BiomechConfig(n_bootstrap=0),
+                            cache_dir=str(cache_dir))  # fmt: skip
+    again = analyze(CLIP, config)
+    np.testing.assert_array_equal(again.spine.positions, analysis.spine.positions)
+    assert again.metrics.lumbar_rom.uncertainty == 0.0  # the new late setting was applied
+
+
+def test_config_round_trip_and_unknown_settings():
+    config = PipelineConfig(video=SHORT, biomech=BiomechConfig(seed=3))
+    assert PipelineConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown settings"):
+        PipelineConfig.from_dict({"pose": {"modle": "lite"}})
+
+
+def test_cli_analyze_and_bad_inputs(cache_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HUMANMOVENET_CACHE_DIR", str(cache_dir))
+    out = tmp_path / "cli"
+    toml = tmp_path / "settings.toml"
+    toml.write_text("[video]\nstart = 60\nstop = 72\n[biomech]\nn_bootstrap = 20\n")
+    assert main(["analyze", str(CLIP), "--out", str(out), "--config", str(toml)]) == EXIT_OK
+    assert Analysis.load(out).spine.num_frames == 12
+    assert "lumbar_rom" in capsys.readouterr().out
+
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[pose]\nmodle = 'lite'\n")
+    assert (
+        main(["analyze", str(CLIP), "--out", str(tmp_path / "x"), "--config", str(bad_toml)])
+        == EXIT_INPUT
+    )
+    assert "unknown settings ['modle']" in capsys.readouterr().err
+
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video")
+    assert main(["analyze", str(fake), "--out", str(tmp_path / "y")]) == EXIT_INPUT
+    assert "not a readable video" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
