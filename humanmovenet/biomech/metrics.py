@@ -247,9 +247,9 @@ class LevelMetrics:
 _LEVEL_FIELDS = tuple(f.name for f in fields(LevelMetrics))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SpineMetrics:
-    """Clinical metrics of one movement sequence.
+    """Clinical metrics of one movement sequence (equality is identity: it holds arrays).
 
     Every metric is a :class:`MetricValue` (degrees, percent or a ratio; see its ``unit``) or
     None when it is not defined for this sequence — ``unavailable`` then says why.
