@@ -357,6 +357,21 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-cache", action="store_true", help="recompute every stage")
     add_config_flags(analyze)
     analyze.set_defaults(func=_cmd_analyze)
+
+    from .synth.dataset import add_synth_arguments, run_synth
+
+    synth = sub.add_parser(
+        "synth",
+        help="render a synthetic dataset with exact ground truth (FP/EP/neither subjects)",
+        description=(
+            "Generates random subjects (body shape, spine morphology, FP/EP/neither pattern), "
+            "their movements, side-view cameras and renders, and writes one folder per sequence "
+            "with ground truth (body, vertebrae, angles, 2D landmarks; format: "
+            "docs/synthetic_dataset.md). Deterministic for a seed."
+        ),
+    )
+    add_synth_arguments(synth)
+    synth.set_defaults(func=run_synth)
     return parser
 
 

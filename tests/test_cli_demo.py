@@ -64,3 +64,19 @@ def test_output_under_a_file_is_output_error(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["demo", "--out", str(blocker / "out")]) == EXIT_OUTPUT
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_synth_command_writes_a_tiny_dataset(tmp_path):
+    out = tmp_path / "synth"
+    code = main(["synth", "--out", str(out), "--n-subjects", "1", "--movements", "forward_bend",
+                 "--size", "64", "--fps", "4", "--no-progress"])  # fmt: skip
+    assert code == EXIT_OK
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest and (out / "s0000_forward_bend" / "gt.npz").is_file()
+
+
+def test_help_lists_every_command(capsys):
+    assert main(["--help"]) == EXIT_OK
+    text = capsys.readouterr().out
+    for command in ("demo", "pose", "analyze", "synth"):
+        assert command in text
