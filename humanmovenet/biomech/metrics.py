@@ -35,7 +35,7 @@ from .phases import (
     detect_phases,
     split_cycles,
 )
-from .uncertainty import Bootstrap, bootstrap_statistics, summarize_replicates
+from .uncertainty import SIMEX_LEVELS, Bootstrap, bootstrap_statistics, summarize_replicates
 
 __all__ = [
     "MetricValue",
@@ -576,7 +576,8 @@ def _metric(name: str, value: float | None, boot: Bootstrap | None) -> MetricVal
     if boot is None:
         return MetricValue(float(value), 0.0, _UNITS[key], float(value), float(value), key)
     reps = boot.replicates.get(name, np.full(boot.size, np.nan))
-    corrected, sd, lo, hi, bias = summarize_replicates(value, boot.base.get(name), reps)
+    levels = boot.simex.get(name, np.full(len(SIMEX_LEVELS), np.nan))
+    corrected, sd, lo, hi, bias = summarize_replicates(value, levels, reps)
     if key in _NON_NEGATIVE:  # ranges, peaks and the SI cannot go below 0
         corrected, lo, hi = (max(v, 0.0) if np.isfinite(v) else v for v in (corrected, lo, hi))
     return MetricValue(corrected, sd, _UNITS[key], lo, hi, key, bias)

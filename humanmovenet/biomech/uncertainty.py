@@ -10,16 +10,20 @@ Method (docs/clinical_metrics.md §Uncertainty) — a parametric bootstrap of fr
 2. **Confidence.** Per-frame confidence c_t (``DynamicSpine.confidence``, clipped to ≥ 0.05)
    scales the noise: σ_t = σ · sqrt(mean(c) / c_t) — low-confidence frames are noisier, the
    average noise variance is preserved.
-3. **Base.** The noise-free estimate of the series is b = smooth(x) with a wider 0.5 s window
-   (``BASE_WINDOW_S``), so that little of the measured noise is left in it.
-4. **Replicates.** x_b(t) = b(t) + N(0, σ_t²), independent over frames and series, B times.
-   The caller recomputes each metric on every replicate, with the movement, phases, reference
-   frames and cycles held fixed.
-5. **Report** (``summarize_replicates``): uncertainty = SD of the replicates; noise bias =
-   mean of the replicates − the metric of the base b (extreme values such as a range grow with
-   noise: the max of noisy frames overshoots); the reported value is the metric of the data
-   minus that bias, and the 95 % interval is that value plus the 2.5 / 97.5 % percentiles of
-   the replicates' deviations from their mean.
+3. **Spread.** The noise-free estimate of the series is b = smooth(x) with a wider 0.5 s
+   window (``BASE_WINDOW_S``); B replicates x_b(t) = b(t) + N(0, σ_t²), independent over
+   frames and series, give the spread. The caller recomputes each metric on every replicate,
+   with the movement, phases, reference frames and cycles held fixed.
+4. **Noise bias (SIMEX).** Extremes such as a range grow with noise: the largest of several
+   noisy frames overshoots. The metric is recomputed on the *data* with extra noise of variance
+   λσ_t² for λ = 1, 2, 3 (``SIMEX_LEVELS``; B/3 replicates each, at least 10), its mean at each
+   level is fitted by a + c·sqrt(1 + λ) together with the data's own value at λ = 0 (the bias
+   of an extreme grows with the noise SD), and the fit is extrapolated to zero noise
+   (sqrt(1 + λ) = 0, i.e. λ = −1): bias = value − a (simulation–extrapolation, Cook &
+   Stefanski 1994; the square-root extrapolant is our choice for extreme values).
+5. **Report** (``summarize_replicates``): value = metric of the data − bias; uncertainty = SD
+   of the replicates of step 3; 95 % interval = value + the 2.5 / 97.5 % percentiles of those
+   replicates' deviations from their mean.
 
 This captures frame-to-frame measurement noise only, not systematic errors (model bias, a wrong
 neutral pelvis, out-of-plane views) nor noise that is smooth over time. A noise-free signal
@@ -28,6 +32,7 @@ gets σ ≈ 0, hence zero uncertainty and zero bias.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -37,16 +42,21 @@ from .filtering import noise_sigma, smooth_series
 
 __all__ = [
     "BASE_WINDOW_S",
+    "SIMEX_LEVELS",
     "Bootstrap",
     "noise_sigma",
     "per_frame_sigma",
     "resample_series",
     "bootstrap_statistics",
+    "simex_bias",
     "summarize_replicates",
 ]
 
 #: Smoothing window (s) of the noise-free base the replicates are drawn around.
 BASE_WINDOW_S = 0.5
+#: Extra noise variances (in units of the measured noise variance) of the SIMEX bias estimate.
+SIMEX_LEVELS: tuple[float, ...] = (1.0, 2.0, 3.0)
+_MIN_SIMEX_REPLICATES = 10
 _MIN_CONFIDENCE = 0.05
 _CI = (2.5, 97.5)
 
@@ -56,15 +66,17 @@ class Bootstrap:
     """Bootstrap result for a set of statistics.
 
     Attributes:
-        base: each statistic on the noise-free base series (None where undefined).
-        replicates: each statistic on every noisy replicate (NaN where undefined).
+        replicates: each statistic on every replicate around the noise-free base (NaN where
+            undefined).
+        simex: each statistic's mean on the data with extra noise, one entry per level of
+            ``SIMEX_LEVELS`` (NaN where undefined in most replicates).
 
     Shapes:
-        replicates[name]: (B,).
+        replicates[name]: (B,); simex[name]: (len(SIMEX_LEVELS),).
     """
 
-    base: Mapping[str, float | None]
     replicates: Mapping[str, np.ndarray]
+    simex: Mapping[str, np.ndarray]
 
     @property
     def size(self) -> int:
@@ -84,21 +96,34 @@ def per_frame_sigma(sigma: float | np.ndarray, confidence: np.ndarray) -> np.nda
     return scale[:, None] * sigma if sigma.ndim else scale * sigma
 
 
+def _noise(x: np.ndarray, fps: float, confidence: np.ndarray) -> np.ndarray:
+    """Per-frame noise SD σ_t of a series (steps 1–2). Shapes: x (T,) or (T, C) → same."""
+    return per_frame_sigma(noise_sigma(x, fps), confidence)
+
+
 def resample_series(
     x: np.ndarray, fps: float, confidence: np.ndarray, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """The noise-free base of one series and ``n`` replicates base + N(0, σ_t²).
-
-    Returns:
-        (base, replicates).
+) -> np.ndarray:
+    """``n`` replicates base + N(0, σ_t²) of one series (base: 0.5 s-smoothed x).
 
     Shapes:
-        x: (T,) or (T, C); confidence: (T,) → base like x, replicates (n, *x.shape).
+        x: (T,) or (T, C); confidence: (T,) → (n, *x.shape).
     """
     x = np.asarray(x, dtype=np.float64)
     base = smooth_series(x, fps, BASE_WINDOW_S)
-    sigma_t = per_frame_sigma(noise_sigma(x, fps), confidence)
-    return base, base[None] + rng.standard_normal((n, *x.shape)) * sigma_t[None]
+    return base[None] + rng.standard_normal((n, *x.shape)) * _noise(x, fps, confidence)[None]
+
+
+def _evaluate(
+    stacks: Mapping[str, np.ndarray],
+    statistics: Callable[[Mapping[str, np.ndarray]], Mapping[str, float | None]],
+    n: int,
+) -> dict[str, np.ndarray]:
+    values: dict[str, list[float]] = {}
+    for b in range(n):
+        for name, value in statistics({k: v[b] for k, v in stacks.items()}).items():
+            values.setdefault(name, []).append(np.nan if value is None else float(value))
+    return {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
 
 
 def bootstrap_statistics(
@@ -111,7 +136,7 @@ def bootstrap_statistics(
     *,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Bootstrap:
-    """Recompute ``statistics`` on the noise-free base and on noisy replicates of every series.
+    """Recompute ``statistics`` on noisy replicates (spread) and on extra-noisy data (SIMEX).
 
     Args:
         series: named angle series (each (T,) or (T, C)).
@@ -119,11 +144,10 @@ def bootstrap_statistics(
             undefined).
         fps: frames per second.
         confidence: per-frame confidence in [0, 1].
-        n_bootstrap: number of replicates B (≥ 1).
+        n_bootstrap: number of replicates B (≥ 2) of step 3; step 4 uses max(B/3, 10) per level.
         seed: seed of the random generator (results are reproducible).
         transform: applied to each stack of series, shape (n, T, ...), before the statistics
-            (e.g. the metric's own smoothing along axis 1, vectorised over replicates); the
-            base goes through it as a stack of one.
+            (e.g. the metric's own smoothing along axis 1, vectorised over replicates).
 
     Returns:
         A :class:`Bootstrap`.
@@ -131,51 +155,70 @@ def bootstrap_statistics(
     Shapes:
         confidence: (T,).
     """
-    if n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be >= 1, got {n_bootstrap}.")
+    if n_bootstrap < 2:
+        raise ValueError(f"n_bootstrap must be >= 2, got {n_bootstrap}.")
     rng = np.random.default_rng(seed)
     transform = transform or (lambda stack: stack)
-    bases, replicas = {}, {}
-    for name, x in series.items():
-        base, stack = resample_series(x, fps, confidence, n_bootstrap, rng)
-        bases[name] = transform(base[None])[0]
-        replicas[name] = transform(stack)
-    values: dict[str, list[float]] = {}
-    for b in range(n_bootstrap):
-        stats = statistics({k: v[b] for k, v in replicas.items()})
-        for name, value in stats.items():
-            values.setdefault(name, []).append(np.nan if value is None else float(value))
-    return Bootstrap(
-        base=dict(statistics(bases)),
-        replicates={k: np.asarray(v, dtype=np.float64) for k, v in values.items()},
-    )
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
+    stacks = {k: transform(resample_series(x, fps, confidence, n_bootstrap, rng))
+              for k, x in series.items()}  # fmt: skip
+    replicates = _evaluate(stacks, statistics, n_bootstrap)
+    n_simex = max(n_bootstrap // len(SIMEX_LEVELS), _MIN_SIMEX_REPLICATES)
+    simex: dict[str, list[float]] = {}
+    for level in SIMEX_LEVELS:
+        noisy = {
+            k: transform(x[None] + math.sqrt(level) * _noise(x, fps, confidence)[None]
+                         * rng.standard_normal((n_simex, *x.shape)))
+            for k, x in series.items()
+        }  # fmt: skip
+        for name, vals in _evaluate(noisy, statistics, n_simex).items():
+            ok = vals[np.isfinite(vals)]
+            simex.setdefault(name, []).append(float(ok.mean()) if ok.size > n_simex / 2 else np.nan)
+    return Bootstrap(replicates=replicates, simex={k: np.asarray(v) for k, v in simex.items()})
+
+
+def simex_bias(value: float, level_means: np.ndarray) -> float:
+    """Noise bias of a statistic by square-root SIMEX extrapolation (step 4).
+
+    Fits mean(λ) = a + c·sqrt(1 + λ) to the data value (λ = 0) and the means at
+    ``SIMEX_LEVELS`` by least squares and returns value − a (NaN if a level is undefined).
+
+    Shapes:
+        level_means: (len(SIMEX_LEVELS),).
+    """
+    means = np.concatenate([[float(value)], np.asarray(level_means, dtype=np.float64)])
+    if not np.all(np.isfinite(means)):
+        return float("nan")
+    x = np.sqrt(1.0 + np.array((0.0, *SIMEX_LEVELS)))
+    a, _ = np.linalg.lstsq(np.stack([np.ones_like(x), x], axis=1), means, rcond=None)[0]
+    return float(value) - float(a)
 
 
 def summarize_replicates(
-    value: float, base: float | None, replicates: np.ndarray, min_defined: float = 0.5
+    value: float, level_means: np.ndarray, replicates: np.ndarray, min_defined: float = 0.5
 ) -> tuple[float, float, float, float, float]:
     """Bias-corrected value, uncertainty (SD), 95 % interval and bias of one statistic.
 
     Args:
         value: the statistic on the data.
-        base: the statistic on the noise-free base (None: undefined there).
-        replicates: the statistic on every replicate (NaN where undefined).
-        min_defined: below this share of defined replicates, or with an undefined base, the
-            value is returned unchanged with NaN uncertainty, interval and bias.
+        level_means: its SIMEX means at ``SIMEX_LEVELS`` (NaN where undefined).
+        replicates: the statistic on every replicate around the base (NaN where undefined).
+        min_defined: below this share of defined replicates the value is returned unchanged
+            with NaN uncertainty, interval and bias; an undefined SIMEX level gives bias 0.
 
     Returns:
         (value, uncertainty, ci_low, ci_high, bias); value = data value − bias.
 
     Shapes:
-        replicates: (B,).
+        level_means: (len(SIMEX_LEVELS),); replicates: (B,).
     """
     reps = np.asarray(replicates, dtype=np.float64)
     ok = reps[np.isfinite(reps)]
-    if base is None or ok.size < max(2, min_defined * reps.size):
+    if ok.size < max(2, min_defined * reps.size):
         nan = float("nan")
         return float(value), nan, nan, nan, nan
-    mean = float(ok.mean())
-    bias = mean - float(base)
+    bias = simex_bias(value, level_means)
+    bias = 0.0 if not np.isfinite(bias) else bias
     corrected = float(value) - bias
-    lo, hi = (float(q) for q in np.percentile(ok - mean, _CI))
+    lo, hi = (float(q) for q in np.percentile(ok - ok.mean(), _CI))
     return corrected, float(np.std(ok, ddof=1)), corrected + lo, corrected + hi, bias
