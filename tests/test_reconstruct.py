@@ -32,7 +32,7 @@ from humanmovenet.spine.morphology import lumbar_angle
 from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES, Keypoints2D, ShapeSliders, Silhouettes
 
 A = {name: i for i, name in enumerate(ANGLE_NAMES)}
-FPS = 8.0  # a 2-3 s bend sampled sparsely: few frames, realistic accelerations
+FPS = 5.0  # a ~1.5 s bend sampled sparsely: few frames, realistic accelerations
 
 
 # --------------------------------------------------------------------------- contour, analytic
@@ -167,17 +167,18 @@ def betas(body):
 
 @pytest.fixture(scope="module", params=["forward", "backward"])
 def bend_fit(request, body, betas):
-    angles = _bend_angles(request.param, 10)
+    angles = _bend_angles(request.param, 8)
     keypoints, silhouettes, camera, _ = _render_case(body, angles, 3, betas)
-    config = FitConfig(focal_px=camera.fx, iterations=150)
+    config = FitConfig(focal_px=camera.fx, iterations=120)
     fit = fit_frames(keypoints, silhouettes, body, betas, config, facing="left")
     return request.param, angles, fit, keypoints
 
 
-# Measured on these two cases (seed 3, 10 frames, 150 iterations), forward / backward MAE:
-# lumbar 2.5 / 2.2°, pelvis 0.3 / 3.3°, hip 3.2 / 2.2°, lumbar range 0.8 / 7.4° (the hanging
-# hands hide half the lower back in the backward bend). Tolerances ≈ 1.2–2× those.
-TOLERANCE_DEG = {"lumbar_flexion": 4.0, "pelvis_tilt": 6.0, "hip_flexion_left": 5.0}
+# Measured on these two cases (seed 3, 8 frames, 120 iterations; `python
+# tests/test_reconstruct.py`), forward / backward MAE: lumbar 3.0 / 1.9°, pelvis 0.7 / 3.8°,
+# hip 4.5 / 2.4°, lumbar range error 0.8 / 5.5° (the hanging hands hide ~40 % of the lower back
+# in the backward bend). Tolerances ≈ 1.5× those, rounded up.
+TOLERANCE_DEG = {"lumbar_flexion": 5.0, "pelvis_tilt": 6.0, "hip_flexion_left": 7.0}
 
 
 def test_fit_recovers_bend_angles_from_projected_joints_and_silhouette(bend_fit):
@@ -223,32 +224,33 @@ def test_fuse_gives_a_dynamic_spine_consistent_with_the_fit(bend_fit, body):
 def test_static_step_recovers_extra_lordosis(body, betas):
     # Standing with the lumbar spine 8° more extended than the body's rest posture = 8° more
     # lordosis than the template.
-    angles = _bend_angles("forward", 3, standing_lumbar_deg=-8.0)
+    angles = _bend_angles("forward", 2, standing_lumbar_deg=-8.0)
     angles[:, :11] = angles[0, :11]  # all frames standing
     angles[:, A["lumbar_flexion"]] = math.radians(-8.0)
     keypoints, silhouettes, camera, _ = _render_case(body, angles, 5, betas)
     assert standing_frames(keypoints).all()
     layer = SagittalBody(body, betas)
     fit = fit_frames(keypoints, silhouettes, body, betas, FitConfig(focal_px=camera.fx,
-                     iterations=100), facing="left", layer=layer)  # fmt: skip
+                     iterations=80), facing="left", layer=layer)  # fmt: skip
     static = estimate_static(fit, keypoints, layer.embedding.morphology)
     extra = static.morphology.lumbar_lordosis_deg - layer.embedding.morphology.lumbar_lordosis_deg
     assert abs(extra - 8.0) < 4.0, extra
 
 
+@pytest.mark.slow
 def test_fit_with_mediapipe_on_renders(body, betas):
     pytest.importorskip("mediapipe")
     from humanmovenet.io.video import Frame
     from humanmovenet.pose2d import PoseConfig, estimate_pose
 
-    angles = _bend_angles("forward", 8)
+    angles = _bend_angles("forward", 6)
     _, _, camera, render = _render_case(body, angles, 7, betas, rgb=True)
     frames = [Frame(i, i / FPS, im) for i, im in enumerate(render.rgb)]
     result = estimate_pose(frames, PoseConfig())
     kp, sil = result.keypoints, result.silhouettes
     if kp.detected.mean() < 0.8:
         pytest.skip(f"MediaPipe found the render in only {kp.detected.mean():.0%} of frames")
-    fit = fit_frames(kp, sil, body, betas, FitConfig(focal_px=camera.fx, iterations=150))
+    fit = fit_frames(kp, sil, body, betas, FitConfig(focal_px=camera.fx, iterations=120))
     ok = kp.detected
     for name, tol in (("lumbar_flexion", 8.0), ("hip_flexion_left", 10.0)):
         err = np.degrees(fit.angle(name)[ok] - angles[ok, A[name]])
@@ -273,9 +275,9 @@ if __name__ == "__main__":  # python tests/test_reconstruct.py: the numbers quot
     _body = create("anny")
     _betas = _body.shape_from_sliders(ShapeSliders(gender=0.8, weight=0.6, height=0.6))
     for _kind in ("forward", "backward"):
-        _angles = _bend_angles(_kind, 10)
+        _angles = _bend_angles(_kind, 8)
         _kp, _sil, _cam, _ = _render_case(_body, _angles, 3, _betas)
-        _fit = fit_frames(_kp, _sil, _body, _betas, FitConfig(focal_px=_cam.fx, iterations=150),
+        _fit = fit_frames(_kp, _sil, _body, _betas, FitConfig(focal_px=_cam.fx, iterations=120),
                           facing="left")  # fmt: skip
         _err = np.degrees(_fit.angles - _angles)
         _names = ("lumbar_flexion", "pelvis_tilt", "hip_flexion_left", "hip_flexion_right",

@@ -84,8 +84,8 @@ ANGLE_LIMITS_DEG: tuple[tuple[float, float], ...] = (
 
 #: MediaPipe landmark → anny joint used in the reprojection loss.
 LANDMARK_JOINTS: tuple[tuple[str, str], ...] = (
-    ("left_shoulder", "upperarm01.L"),
-    ("right_shoulder", "upperarm01.R"),
+    ("left_shoulder", "shoulder01.L"),
+    ("right_shoulder", "shoulder01.R"),
     ("left_elbow", "lowerarm01.L"),
     ("right_elbow", "lowerarm01.R"),
     ("left_wrist", "wrist.L"),
