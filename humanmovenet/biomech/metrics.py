@@ -383,8 +383,9 @@ class SpineMetrics:
             "fps": self.fps,
             "num_frames": self.num_frames,
             "pelvic_tilt_offset_deg": self.pelvic_tilt_offset_deg,
-            "uncertainty": {"method": "parametric bootstrap of frame noise at the measured level "
-                            "(biomech.uncertainty)", "n_bootstrap": self.n_bootstrap,
+            "uncertainty": {"method": "parametric bootstrap of frame noise at the measured level; "
+                            "noise bias removed by SIMEX (biomech.uncertainty)",
+                            "n_bootstrap": self.n_bootstrap,
                             "seed": self.seed, "interval": "2.5–97.5 % percentiles"},
             "metrics": {
                 row["metric"]: {k: v for k, v in row.items() if k not in ("metric", "movement")}
@@ -672,10 +673,11 @@ def compute_metrics(
        thirds of the move into the bend; gait cycles (``split_cycles``).
     4. The metrics of ``DEFINITIONS`` from the series smoothed with a cubic Savitzky–Golay
        filter of ``smooth_s`` seconds (0 = as given).
-    5. Uncertainty: ``n_bootstrap`` replicates of every series with simulated frame noise of
-       the measured level (``biomech.uncertainty``); steps 2–3 are kept fixed, step 4 is
-       repeated; each metric reports the replicates' standard deviation and 2.5–97.5 %
-       percentiles.
+    5. Uncertainty (``biomech.uncertainty``): ``n_bootstrap`` replicates of every series with
+       simulated frame noise of the measured level around a smoothed base give each metric's
+       standard deviation and 95 % interval; extra-noise replicates of the data extrapolated
+       to zero noise (SIMEX) give the noise bias, which is removed from the value. Steps 2–3
+       are kept fixed, step 4 is repeated.
 
     Args:
         spine: the vertebra-level spine over time.
