@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from humanmovenet.body import create
 from humanmovenet.io.video import Frame
 from humanmovenet.pose2d import PoseConfig, estimate_pose
 from humanmovenet.synth.appearance import (
+    BACKGROUND_KINDS,
     assign_body_regions,
     region_vertex_colors,
     sample_appearance,
@@ -92,6 +94,9 @@ class SequenceRecord:
     near_side: str  # "left" / "right": side of the body facing the camera
     facing: float  # +1 if the person faces image +x, -1 if image -x
     candidates: dict[str, np.ndarray]  # bone name -> (T, 2) projected bone heads
+    example: tuple | None = None  # (frame index, rgb) of the most displaced frame, for figures
+    background: str = ""  # background kind
+    yaw_deg: float = 0.0  # camera yaw off the pure side view
 
 
 # ------------------------------------------------------------------------------------ posing
@@ -212,7 +217,9 @@ JOINT_CANDIDATES = {
 }
 
 
-def run_sequence(body, renderer, index: int, size: int, config: PoseConfig) -> SequenceRecord:
+def run_sequence(
+    body, renderer, index: int, size: int, config: PoseConfig, keep_example: bool = False
+) -> SequenceRecord:
     movement, phenotype, kwargs = PLAN[index % len(PLAN)]
     rng = np.random.default_rng(5000 + index)
     subject = sample_subject(rng, phenotype=phenotype)
@@ -226,16 +233,22 @@ def run_sequence(body, renderer, index: int, size: int, config: PoseConfig) -> S
     )  # fmt: skip
     colors = region_vertex_colors(regions, app)
     cam = sample_side_camera(rng, verts[:, ::4], image_size=(size, size))
-    background = sample_background(rng, size, size)
+    kind = str(BACKGROUND_KINDS[int(rng.integers(len(BACKGROUND_KINDS)))])
+    background = sample_background(rng, size, size, kinds=(kind,))
     lighting = sample_lighting(rng)
     faces = body.faces.numpy()
     silhouettes: list[np.ndarray] = []
+    nose = NAMES.index("nose")
+    shown = int(np.argmax(np.linalg.norm(lm3d[:, nose] - lm3d[:1, nose], axis=-1)))
+    example = []
 
     def frames():
         for k in range(motion.num_frames):
             out = renderer.render(verts[k], faces, cam, colors, background, lighting,
                                   with_depth=False)  # fmt: skip
             silhouettes.append(out.silhouette)
+            if keep_example and k == shown:
+                example.append((k, out.rgb.copy()))
             yield Frame(k, k / motion.fps, out.rgb)
 
     result = estimate_pose(frames(), config)
@@ -263,11 +276,45 @@ def run_sequence(body, renderer, index: int, size: int, config: PoseConfig) -> S
                 candidates[name] = cam.project(joints[:, j]).reshape(t, 2)
     angles = side_view_angles(cam)
     label = f"{index:02d}_{movement}_{subject.phenotype}"
-    print(f"{label:30s} frames {t:4d} detected {kp.detected.mean():6.1%} "
+    print(f"{label:30s} {kind:8s} frames {t:4d} detected {kp.detected.mean():6.1%} "
           f"height {np.median(height_px):5.0f}px yaw {np.degrees(angles.yaw):+5.1f} "
           f"pose: {source}", flush=True)  # fmt: skip
     return SequenceRecord(label, movement, gt, det, kp.detected.copy(), height_px, iou,
-                          angles.side, facing, candidates)  # fmt: skip
+                          angles.side, facing, candidates, example[0] if example else None,
+                          kind, float(np.degrees(angles.yaw)))  # fmt: skip
+
+
+def save_figure(records: list[SequenceRecord], path: Path, columns: int = 4) -> None:
+    """Grid of example frames: ground truth (green +) and MediaPipe (red dots, near side filled)."""
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for r in records:
+        if r.example is None:
+            continue
+        k, rgb = r.example
+        img = Image.fromarray(rgb).resize((rgb.shape[1] // 2, rgb.shape[0] // 2), Image.LANCZOS)
+        draw = ImageDraw.Draw(img)
+        for j in range(33):
+            x, y = r.gt[k, j] / 2
+            draw.line([(x - 4, y), (x + 4, y)], fill=(0, 255, 0), width=2)
+            draw.line([(x, y - 4), (x, y + 4)], fill=(0, 255, 0), width=2)
+            if np.isfinite(r.det[k, j, 0]):
+                u, v = r.det[k, j, :2] / 2
+                draw.line([(x, y), (u, v)], fill=(255, 255, 0), width=1)
+                draw.ellipse([u - 3, v - 3, u + 3, v + 3], outline=(255, 0, 0), width=2)
+        draw.rectangle([0, 0, img.width, 18], fill=(0, 0, 0))
+        draw.text((4, 3), f"{r.name[3:]} {r.background} f{k}", fill=(255, 255, 255))
+        tiles.append(img)
+    if not tiles:
+        return
+    w, h = tiles[0].size
+    rows = (len(tiles) + columns - 1) // columns
+    sheet = Image.new("RGB", (w * min(columns, len(tiles)), h * rows), (255, 255, 255))
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, ((i % columns) * w, (i // columns) * h))
+    sheet.save(path, optimize=True)
+    print(f"wrote {path}")
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -313,6 +360,13 @@ def summarize(records: list[SequenceRecord]) -> dict:
             "p90_limb_error_pct_height": pctl(e[:, body_lm], 90),
             "median_mask_iou": pctl(np.concatenate([r.iou for r in rs]), 50),
         }
+    by_background = {}
+    for kind in sorted({r.background for r in records}):
+        rs = [r for r in records if r.background == kind]
+        by_background[kind or "unknown"] = {
+            "sequences": len(rs),
+            "detection_rate": float(np.mean(np.concatenate([r.detected for r in rs]))),
+        }
     sw = {g: np.concatenate(v) for g, v in swaps.items()}
     return {
         "sequences": len(records),
@@ -326,28 +380,72 @@ def summarize(records: list[SequenceRecord]) -> dict:
         },  # fmt: skip
         "per_landmark": table,
         "by_movement": by_movement,
+        "by_background": by_background,
+        "per_sequence": [
+            {
+                "name": r.name,
+                "background": r.background,
+                "yaw_deg": r.yaw_deg,
+                "detection_rate": float(np.mean(r.detected)),
+                "median_height_px": float(np.median(r.height_px)),
+            }
+            for r in records
+        ],
         "median_body_height_px": pctl(np.concatenate([r.height_px for r in records]), 50),
-        "gt_free": gt_free_stats([(r.det, r.height_px, r.movement) for r in records]),
+        "gt_free": _gt_free_by_movement(records, [r.det for r in records]),
     }
+
+
+_VIS_PARTS = ("elbow", "wrist", "knee", "ankle", "heel")
 
 
 def gt_free_stats(seqs: list[tuple[np.ndarray, np.ndarray, str]]) -> dict:
     """Visibility, jitter and bone-length variation of landmark sequences (no ground truth).
 
+    Jitter is the second difference |x(t+1) - 2 x(t) + x(t-1)| of the shoulder…wrist and
+    hip…foot landmarks in % of body height: it contains the true limb accelerations as well as
+    noise, so compare like with like (gait with gait; the ground truth's own value is the
+    motion-only reference).
+
     Args:
-        seqs: (landmarks (T, 33, 3) px + visibility, body height px (T,), movement) per sequence.
+        seqs: (landmarks (T, 33, 3) px + visibility, body height px (T,), near side) per
+            sequence.
     """
+    if not seqs:
+        return {}
     vis = np.concatenate([d[..., 2][np.isfinite(d[..., 0])].reshape(-1) for d, _, _ in seqs])
     jit = np.concatenate([jitter_pct(d[..., :2], h) for d, h, _ in seqs])  # (N, 33)
     cv = {b: [bone_length_cv(d[..., :2], b) for d, _, _ in seqs] for b in BONES}
     body_lm = [NAMES.index(n) for n in NAMES[11:17] + NAMES[23:33]]
-    return {
+    out = {
         "visibility_median": pctl(vis, 50),
         "visibility_p10": pctl(vis, 10),
         "fraction_visibility_below_0.5": float(np.mean(vis < 0.5)) if vis.size else None,
         "jitter_median_pct_height": pctl(jit[:, body_lm], 50),
         "jitter_p90_pct_height": pctl(jit[:, body_lm], 90),
         "bone_length_cv_median": {b: pctl(np.array(v), 50) for b, v in cv.items()},
+    }
+    for part in _VIS_PARTS:
+        for rel in ("near", "far"):
+            vals = []
+            for d, _, near in seqs:
+                side = near if rel == "near" else ("right" if near == "left" else "left")
+                col = d[:, NAMES.index(f"{side}_{part}")]
+                vals.append(col[np.isfinite(col[:, 0]), 2])
+            out[f"visibility_median_{rel}_{part}"] = pctl(np.concatenate(vals), 50)
+    return out
+
+
+def _gt_free_by_movement(records: list[SequenceRecord], dets: list[np.ndarray]) -> dict:
+    """GT-free statistics over all sequences, over gait only, and of gait's ground truth."""
+    gait = [i for i, r in enumerate(records) if r.movement == "gait"]
+    seqs = [(d, r.height_px, r.near_side) for d, r in zip(dets, records, strict=True)]
+    gt_gait = [(np.concatenate([records[i].gt, np.ones(records[i].gt.shape[:2] + (1,))], -1),
+                records[i].height_px, records[i].near_side) for i in gait]  # fmt: skip
+    return {
+        "all": gt_free_stats(seqs),
+        "gait": gt_free_stats([seqs[i] for i in gait]),
+        "gait_ground_truth": gt_free_stats(gt_gait),
     }
 
 
@@ -360,15 +458,14 @@ def real_clip_stats() -> dict:
     kp = result.keypoints
     det = np.where(kp.detected[:, None, None], kp.data, np.nan)
     ys = det[..., 1]
-    # body height in px: nose-to-lower-heel extent is ~ (stature - 0.06 H); use the top of the
-    # head estimate nose - (ankle - nose) * 0.09 ... keep it simple and documented:
-    # height_px = (max heel/foot y - min eye/nose y) / 0.93 (eyes sit ~7 % of stature below the
-    # vertex of the head; Drillis & Contini segment proportions)
-    head = np.nanmin(ys[:, :11], axis=1)
-    feet = np.nanmax(ys[:, 27:33], axis=1)
-    height_px = (feet - head) / 0.93
-    height_px = np.full_like(height_px, np.nanmedian(height_px))  # walking: constant distance
-    stats = gt_free_stats([(det, height_px, "gait")])
+    # Body height in px (no ground truth): median over detected frames of (lowest heel/toe y −
+    # highest face landmark y) / 0.93 — the eyes sit ~7 % of stature below the top of the head
+    # (Drillis & Contini proportions); she walks at a roughly constant distance.
+    ok = kp.detected
+    head = np.min(ys[ok, :11], axis=1)
+    feet = np.max(ys[ok, 27:33], axis=1)
+    height_px = np.full(len(ys), np.median(feet - head) / 0.93)
+    stats = gt_free_stats([(det, height_px, "left")])  # she faces image-left, left side near
     stats.update({
         "frames": int(kp.num_frames),
         "detected_frames": int(kp.detected.sum()),
@@ -419,12 +516,18 @@ def save_raw(records: list[SequenceRecord], path: Path) -> None:
         for field in ("gt", "det", "detected", "height_px", "iou"):
             arrays[f"{i}/{field}"] = getattr(r, field)
         arrays[f"{i}/meta"] = np.array(json.dumps(
-            {"name": r.name, "movement": r.movement, "near_side": r.near_side, "facing": r.facing}
+            {"name": r.name, "movement": r.movement, "near_side": r.near_side, "facing": r.facing,
+             "background": r.background, "yaw_deg": r.yaw_deg}
         ))  # fmt: skip
     np.savez_compressed(path, **arrays)
 
 
-def load_raw(path: Path) -> list[SequenceRecord]:
+def load_raw(paths: list[Path]) -> list[SequenceRecord]:
+    """Records of one or more raw files (in order)."""
+    return [r for p in paths for r in _load_raw(p)]
+
+
+def _load_raw(path: Path) -> list[SequenceRecord]:
     data = np.load(path)
     n = len({k.split("/")[0] for k in data.files})
     records = []
@@ -433,7 +536,8 @@ def load_raw(path: Path) -> list[SequenceRecord]:
         records.append(SequenceRecord(
             meta["name"], meta["movement"], data[f"{i}/gt"], data[f"{i}/det"],
             data[f"{i}/detected"], data[f"{i}/height_px"], data[f"{i}/iou"],
-            meta["near_side"], meta["facing"], {},
+            meta["near_side"], meta["facing"], {}, None, meta.get("background", ""),
+            meta.get("yaw_deg", 0.0),
         ))  # fmt: skip
     return records
 
@@ -459,26 +563,63 @@ def markdown(summary: dict, real: dict | None, model_check: dict | None) -> str:
             f"{_f(s['median_limb_error_pct_height'])} / {_f(s['p90_limb_error_pct_height'])} | "
             f"{_f(s['median_mask_iou'], '.3f')} |"
         )
+    lines += ["", "| background | sequences | detected |", "|---|---|---|"]
+    for kind, b in summary.get("by_background", {}).items():
+        lines.append(f"| {kind} | {b['sequences']} | {100 * b['detection_rate']:.1f} % |")
     lines += ["", "| landmark | median px | p90 px | median % height | p90 % height |",
               "|---|---|---|---|---|"]  # fmt: skip
     for name, s in summary["per_landmark"].items():
         lines.append(f"| {name} | {_f(s['median_px'], '.1f')} | {_f(s['p90_px'], '.1f')} | "
                      f"{_f(s['median_pct_height'])} | {_f(s['p90_pct_height'])} |")  # fmt: skip
-    cols = [("renders (MediaPipe)", summary["gt_free"])]
+    g = summary["gt_free"]
+    cols = [("renders, all (MediaPipe)", g["all"]), ("renders, gait (MediaPipe)", g["gait"]),
+            ("renders, gait (ground truth)", g["gait_ground_truth"])]  # fmt: skip
     if real is not None:
-        cols.append(("real clip (MediaPipe)", real))
+        cols.append(("real walking clip (MediaPipe)", real))
     if model_check is not None:
-        cols.append(("noise model on render GT", model_check["gt_free"]))
+        cols += [("noise model, all", model_check["gt_free"]["all"]),
+                 ("noise model, gait", model_check["gt_free"]["gait"])]  # fmt: skip
     lines += ["", "| statistic | " + " | ".join(c for c, _ in cols) + " |",
               "|---|" + "---|" * len(cols)]  # fmt: skip
-    keys = ["visibility_median", "visibility_p10", "fraction_visibility_below_0.5",
-            "jitter_median_pct_height", "jitter_p90_pct_height"]  # fmt: skip
+    keys = ["visibility_median", "visibility_p10", "fraction_visibility_below_0.5"]
+    keys += [f"visibility_median_{r}_{p}" for p in _VIS_PARTS for r in ("near", "far")]
+    keys += ["jitter_median_pct_height", "jitter_p90_pct_height"]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(_f(c.get(key), ".3f") for _, c in cols) + " |")
     for bone in BONES:
         lines.append(f"| bone_length_cv {bone} | " + " | ".join(
-            _f(c["bone_length_cv_median"].get(bone), ".3f") for _, c in cols) + " |")  # fmt: skip
+            _f(c.get("bone_length_cv_median", {}).get(bone), ".3f") for _, c in cols) + " |")  # fmt: skip
+    sw = summary["left_right_swap_rate"]
+    lines += ["", "Left/right label swaps (fraction of frames where the limbs are apart enough to "
+              f"tell): legs {_f(sw['legs'], '.4f')}, arms {_f(sw['arms'], '.4f')}."]  # fmt: skip
+    if model_check is not None:
+        chk = model_check["error_check"]
+        lines += ["", "| landmark | MediaPipe median / p90 (% height) | noise model median / p90 |",
+                  "|---|---|---|"]  # fmt: skip
+        for name in NAMES:
+            (a, b), (c, d) = chk["mediapipe"][name], chk["model"][name]
+            lines.append(f"| {name} | {_f(a)} / {_f(b)} | {_f(c)} / {_f(d)} |")
     return "\n".join(lines) + "\n"
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def main() -> None:
@@ -488,25 +629,45 @@ def main() -> None:
     parser.add_argument(
         "--fit", action="store_true", help="fit and write weights/landmark_noise.json"
     )
-    parser.add_argument("--from-raw", action="store_true", help="reuse domain_gap_raw.npz")
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="reuse raw files (default benchmarks/results/domain_gap_raw.npz)",
+    )
+    parser.add_argument(
+        "--raw-name",
+        default="domain_gap_raw.npz",
+        help="file name of the raw output in benchmarks/results/",
+    )
+    parser.add_argument(
+        "--seed-offset", type=int, default=0, help="first sequence index (seeds 5000 + index)"
+    )
     parser.add_argument("--no-real", action="store_true", help="skip the real clip")
     parser.add_argument("--joint-candidates", action="store_true",
                         help="report the distance of MediaPipe joints to candidate anny bones")  # fmt: skip
+    parser.add_argument("--note", default="", help="free text stored in the model's provenance")
+    parser.add_argument("--figure", type=Path, default=None,
+                        help="also write a contact sheet of example frames (PNG)")  # fmt: skip
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    raw_path = RESULTS / "domain_gap_raw.npz"
+    raw_path = RESULTS / args.raw_name
     t0 = time.perf_counter()
     config = PoseConfig(mask_scale=1.0)
     out: dict = {"python": platform.python_version(), "image_size": [args.size, args.size]}
-    if args.from_raw:
-        records = load_raw(raw_path)
+    if args.from_raw is not None:
+        records = load_raw(args.from_raw or [raw_path])
     else:
         body = create("anny")
         landmark_sources_for(body)
         records = []
         with Renderer(args.size, args.size) as renderer:
-            for i in range(args.sequences):
-                records.append(run_sequence(body, renderer, i, args.size, config))
+            for i in range(args.seed_offset, args.seed_offset + args.sequences):
+                records.append(run_sequence(body, renderer, i, args.size, config,
+                                            keep_example=args.figure is not None))  # fmt: skip
+        if args.figure is not None:
+            save_figure(records[: len(PLAN)], args.figure)
         save_raw(records, raw_path)
         if args.joint_candidates:
             out["joint_candidates_median_pct_height"] = joint_candidate_errors(records)
@@ -521,17 +682,25 @@ def main() -> None:
         from humanmovenet.synth.landmark_noise import fit_from_records, simulate_records
 
         model = fit_from_records(records, provenance={
-            "command": "python benchmarks/bench_domain_gap.py " + " ".join(
-                a for a in ("--fit", f"--sequences {args.sequences}", f"--size {args.size}")),
+            "command": "python benchmarks/bench_domain_gap.py " + " ".join(sys.argv[1:]),
             "sequences": len(records), "frames": summary["frames"],
             "detection_rate": summary["detection_rate"],
             "mediapipe_model": "pose_landmarker_full.task (VIDEO mode, humanmovenet.pose2d)",
             "plan": [f"{m}/{p}" for m, p, _ in PLAN],
+            "git_commit": _git_commit(),
+            "fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "mediapipe_version": _version("mediapipe"),
+            "ground_truth": "humanmovenet.synth.landmarks.mediapipe_landmarks projected by the "
+                            "render camera; body height = stature * fy / depth(root)",
+            "note": args.note,
         })  # fmt: skip
         path = model.save(ROOT / "weights" / "landmark_noise.json")
         print(f"wrote {path}")
         sim = simulate_records(model, records, seed=0)
-        model_check = {"gt_free": gt_free_stats(sim), "error_check": error_check(records, sim)}
+        model_check = {
+            "gt_free": _gt_free_by_movement(records, [d for d, _, _ in sim]),
+            "error_check": error_check(records, sim),
+        }
         out["model_check"] = model_check
     (RESULTS / "domain_gap.json").write_text(json.dumps(out, indent=2, default=float))
     md = markdown(summary, real, model_check)

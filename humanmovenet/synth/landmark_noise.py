@@ -15,7 +15,11 @@ the standing **body height in pixels** (so 0.01 = 1 % of body height).
 
 **The generative model**, per sequence of T frames, landmark k (canonical near/far index):
 
-1. ``e_t = bias + u_t`` (all 33 landmarks × 2 components = 66 values, body-height units).
+1. ``e_t = bias + offset + u_t`` (all 33 landmarks × 2 components = 66 values, body-height
+   units). ``offset`` ~ N(0, ``sequence_cov``) is drawn once per sequence: MediaPipe's error
+   on renders is mostly a constant per sequence (subject, camera, appearance; measured
+   within-sequence standard deviation ~0.5 % of body height against 1.5–3 % pooled), with a
+   full 66 × 66 covariance estimated from the per-sequence mean errors.
    ``u_t = frame_basis @ z_t`` with independent unit-variance AR(2) components
    ``z_t,i = a1_i z_t−1,i + a2_i z_t−2,i + s_i ε`` (``frame_ar[i] = (a1_i, a2_i)``, ``s_i`` so
    that the variance is 1). ``frame_basis`` holds the principal axes of the measured covariance
@@ -24,11 +28,11 @@ the standing **body height in pixels** (so 0.01 = 1 % of body height).
    ``(a1_i, a2_i)`` are the Yule–Walker solution for the measured lag-1 and lag-2
    autocovariances projected on axis i (AR(2) rather than AR(1) because MediaPipe's own
    temporal smoothing makes the error smoother than an AR(1) with the same lag-1 correlation).
-   Components with autocorrelation near 1 are the persistent, sequence-specific part of the
-   error (subject, camera, appearance); the others are frame-to-frame jitter.
+   The AR(2) starts in its stationary distribution.
 2. **Gross errors**: a per-landmark two-state Markov chain (``outlier_p_enter_k``,
-   ``outlier_p_stay_k``); in the outlier state ``e_t,k`` ~ N(``outlier_mean_k``,
-   ``outlier_cov_k``) instead. Outliers are residuals farther than ``outlier_threshold_sigma``
+   ``outlier_p_stay_k``); in the outlier state ``bias + offset`` of that landmark is replaced
+   by a displacement drawn from N(``outlier_mean_k``, ``outlier_cov_k``) once per episode and
+   held while the episode lasts (``u_t`` continues on top). Outliers are residuals farther than ``outlier_threshold_sigma``
    robust standard deviations from the landmark's median.
 3. **Left/right swaps** per limb group (legs: hip…foot index; arms: shoulder…wrist): a Markov
    chain (``p_enter``, ``p_stay``); in the swapped state the near and far landmarks of the group
@@ -354,9 +358,10 @@ def fit_noise_model(
     (2) errors to near/far order and the trunk frame (body-height units); (3) per landmark:
     median, robust scale (median radius / 1.1774, the 2D Gaussian's), outliers beyond
     ``4`` robust sigmas → outlier Markov chain and outlier mean/covariance; inlier mean = bias;
-    (4) ``e − bias`` on frames where all 33 landmarks are inliers → 66 × 66 covariance and
-    symmetrised lag-1 autocovariance (consecutive such frames) → eigen-decomposition →
-    ``frame_basis`` / ``frame_ar``; (5) dropout
+    (4) on frames where all 33 landmarks are inliers: per-sequence mean error − bias →
+    ``sequence_cov``; error − sequence mean → 66 × 66 covariance and symmetrised lag-1 and
+    lag-2 autocovariances (pairs of such frames) → eigen-decomposition → ``frame_basis`` /
+    ``frame_ar``; (5) dropout
     Markov chain from ``detected``; (6) visibility quantiles and the lag-1 correlation of their
     normal scores.
 
@@ -413,10 +418,14 @@ def fit_noise_model(
         p["visibility_quantiles"][k] = np.quantile(vis, np.linspace(0, 1, _VIS_QUANTILES))
         p["visibility_ar1"][k] = _normal_score_ar1(per_seq, k)
     # 4. joint (all landmarks) AR(1) noise about the bias, on frames where all are inliers
-    frames, lags = [], {1: [], 2: []}
+    frames, lags, offsets = [], {1: [], 2: []}, []
     for (e, _, _), mask in zip(per_seq, inlier_masks, strict=True):
         full = mask.all(1)
-        u = (e - p["bias"]).reshape(len(e), -1)
+        if full.sum() < 3:
+            continue
+        mean = e[full].mean(0)  # this sequence's offset (subject, camera, appearance)
+        offsets.append((mean - p["bias"]).reshape(-1))
+        u = (e - mean).reshape(len(e), -1)
         frames.append(u[full])
         for lag, pairs in lags.items():
             pair = full[lag:] & full[:-lag]
@@ -439,6 +448,8 @@ def fit_noise_model(
            for g in (1, 2)]  # fmt: skip
     p["frame_ar"] = _yule_walker_ar2(rho[0], rho[1])
     p["frame_basis"] = vec * np.sqrt(lam)
+    off = np.array(offsets)
+    p["sequence_cov"] = off.T @ off / len(off)
     measured_ar1 = (np.diag(lag1) / np.maximum(np.diag(cov), 1e-30)).reshape(_J, 2).mean(1)
     dropout = markov_fit([~np.asarray(m.detected, bool) for m in measurements])
     swap = {g: markov_fit(v) for g, v in swaps.items()}
@@ -511,6 +522,7 @@ _ARRAY_SHAPES: dict[str, tuple[int, ...]] = {
     "bias": (_J, 2),
     "frame_basis": (2 * _J, 2 * _J),
     "frame_ar": (2 * _J, 2),
+    "sequence_cov": (2 * _J, 2 * _J),
     "outlier_p_enter": (_J,),
     "outlier_p_stay": (_J,),
     "outlier_mean": (_J, 2),
@@ -531,8 +543,9 @@ class LandmarkNoiseModel:
     (front, up) components of the trunk-aligned frame.
 
     Attributes:
-        bias: mean inlier error. frame_basis: scaled principal axes (columns) of the inlier
-        noise, rows flattened landmark-major (row 2k + c = landmark k, component c).
+        bias: mean inlier error. sequence_cov: covariance of the per-sequence offset, flattened
+        landmark-major (index 2k + c = landmark k, component c). frame_basis: scaled principal
+        axes (columns) of the within-sequence inlier noise, rows flattened the same way.
         frame_ar: AR(2) coefficients (a1, a2) of each column's component.
         outlier_p_enter, outlier_p_stay: gross-error Markov chain. outlier_mean, outlier_cov:
         gross-error distribution. visibility_quantiles: visibility at probabilities
@@ -541,7 +554,7 @@ class LandmarkNoiseModel:
         per limb group. fit_counts: sample sizes. provenance: how it was made.
 
     Shapes:
-        bias, outlier_mean: (33, 2); frame_basis: (66, 66); frame_ar: (66, 2);
+        bias, outlier_mean: (33, 2); sequence_cov, frame_basis: (66, 66); frame_ar: (66, 2);
         outlier_cov: (33, 2, 2); outlier_p_enter, outlier_p_stay, visibility_ar1: (33,);
         visibility_quantiles: (33, Q).
     """
@@ -549,6 +562,7 @@ class LandmarkNoiseModel:
     bias: np.ndarray
     frame_basis: np.ndarray
     frame_ar: np.ndarray
+    sequence_cov: np.ndarray
     outlier_p_enter: np.ndarray
     outlier_p_stay: np.ndarray
     outlier_mean: np.ndarray
@@ -687,13 +701,17 @@ class LandmarkNoiseModel:
             z[1] = rho1 * z[0] + np.sqrt(1.0 - rho1**2) * rng.standard_normal(2 * _J)
         for i in range(2, t):
             z[i] = a1 * z[i - 1] + a2 * z[i - 2] + scale * rng.standard_normal(2 * _J)
-        e = (z @ self.frame_basis.T).reshape(t, _J, 2) + self.bias
-        out_state = _markov_sample(self.outlier_p_enter, self.outlier_p_stay, t, rng)  # (T, 33)
-        root_o = _psd_sqrt(self.outlier_cov)
-        gross = self.outlier_mean + np.einsum(
-            "kab,tkb->tka", root_o, rng.standard_normal((t, _J, 2))
+        u = (z @ self.frame_basis.T).reshape(t, _J, 2)
+        offset = (_psd_sqrt(self.sequence_cov) @ rng.standard_normal(2 * _J)).reshape(_J, 2)
+        # gross errors: one displacement per episode, held while it lasts, frame noise on top
+        state = _markov_sample(self.outlier_p_enter, self.outlier_p_stay, t, rng)  # (T, 33)
+        draws = self.outlier_mean + np.einsum(
+            "kab,tkb->tka", _psd_sqrt(self.outlier_cov), rng.standard_normal((t, _J, 2))
         )
-        return np.where(out_state[..., None], gross, e)
+        for i in range(1, t):
+            cont = state[i] & state[i - 1]
+            draws[i, cont] = draws[i - 1, cont]
+        return np.where(state[..., None], draws, self.bias + offset) + u
 
     def sample_visibility(self, t: int, rng: np.random.Generator) -> np.ndarray:
         """(T, 33) visibility in near/far order."""
