@@ -157,7 +157,8 @@ def _render_case(body, angles: np.ndarray, seed: int, betas: torch.Tensor, rgb: 
     keypoints = Keypoints2D(
         data, FPS, (384, 384), np.arange(t), np.ones(t, bool), np.zeros(t, bool)
     )
-    return keypoints, Silhouettes(render.silhouette, FPS, (384, 384)), camera, render
+    silhouettes = Silhouettes(render.silhouette, FPS, (384, 384))
+    return keypoints, silhouettes, camera, render, layer.embedding
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +169,11 @@ def betas(body):
 @pytest.fixture(scope="module", params=["forward", "backward"])
 def bend_fit(request, body, betas):
     angles = _bend_angles(request.param, 8)
-    keypoints, silhouettes, camera, _ = _render_case(body, angles, 3, betas)
+    keypoints, silhouettes, camera, _, embedding = _render_case(body, angles, 3, betas)
     config = FitConfig(focal_px=camera.fx, iterations=120)
-    fit = fit_frames(keypoints, silhouettes, body, betas, config, facing="left")
-    return request.param, angles, fit, keypoints
+    layer = SagittalBody(body, betas, embedding)
+    fit = fit_frames(keypoints, silhouettes, body, betas, config, facing="left", layer=layer)
+    return request.param, angles, fit, keypoints, layer.embedding.morphology
 
 
 # Measured on these two cases (seed 3, 8 frames, 120 iterations; `python
@@ -182,7 +184,7 @@ TOLERANCE_DEG = {"lumbar_flexion": 5.0, "pelvis_tilt": 6.0, "hip_flexion_left": 
 
 
 def test_fit_recovers_bend_angles_from_projected_joints_and_silhouette(bend_fit):
-    kind, angles, fit, _ = bend_fit
+    kind, angles, fit, _, _ = bend_fit
     assert fit.angles.shape == angles.shape
     # pelvic tilt: a constant offset is a camera roll (not modelled), so compare changes too
     for name, tol in TOLERANCE_DEG.items():
@@ -197,11 +199,10 @@ def test_fit_recovers_bend_angles_from_projected_joints_and_silhouette(bend_fit)
 
 
 def test_fuse_gives_a_dynamic_spine_consistent_with_the_fit(bend_fit, body):
-    kind, angles, fit, keypoints = bend_fit
+    kind, angles, fit, keypoints, template = bend_fit
     standing = np.zeros(fit.num_frames, bool)
     standing[[0, -1]] = True
-    layer_morph = SagittalBody(body, fit.betas).embedding.morphology
-    static = estimate_static(fit, keypoints, layer_morph, standing=standing)
+    static = estimate_static(fit, keypoints, template, standing=standing)
     spine = fuse_spine(fit, static, body)
     t = fit.num_frames
     assert spine.positions.shape == (t, 25, 3) and spine.frames.shape == (t, 25, 3, 3)
@@ -227,9 +228,9 @@ def test_static_step_recovers_extra_lordosis(body, betas):
     angles = _bend_angles("forward", 2, standing_lumbar_deg=-8.0)
     angles[:, :11] = angles[0, :11]  # all frames standing
     angles[:, A["lumbar_flexion"]] = math.radians(-8.0)
-    keypoints, silhouettes, camera, _ = _render_case(body, angles, 5, betas)
+    keypoints, silhouettes, camera, _, embedding = _render_case(body, angles, 5, betas)
     assert standing_frames(keypoints).all()
-    layer = SagittalBody(body, betas)
+    layer = SagittalBody(body, betas, embedding)
     fit = fit_frames(keypoints, silhouettes, body, betas, FitConfig(focal_px=camera.fx,
                      iterations=80), facing="left", layer=layer)  # fmt: skip
     static = estimate_static(fit, keypoints, layer.embedding.morphology)
@@ -244,7 +245,7 @@ def test_fit_with_mediapipe_on_renders(body, betas):
     from humanmovenet.pose2d import PoseConfig, estimate_pose
 
     angles = _bend_angles("forward", 6)
-    _, _, camera, render = _render_case(body, angles, 7, betas, rgb=True)
+    _, _, camera, render, _ = _render_case(body, angles, 7, betas, rgb=True)
     frames = [Frame(i, i / FPS, im) for i, im in enumerate(render.rgb)]
     result = estimate_pose(frames, PoseConfig())
     kp, sil = result.keypoints, result.silhouettes
@@ -276,7 +277,7 @@ if __name__ == "__main__":  # python tests/test_reconstruct.py: the numbers quot
     _betas = _body.shape_from_sliders(ShapeSliders(gender=0.8, weight=0.6, height=0.6))
     for _kind in ("forward", "backward"):
         _angles = _bend_angles(_kind, 8)
-        _kp, _sil, _cam, _ = _render_case(_body, _angles, 3, _betas)
+        _kp, _sil, _cam, _, _ = _render_case(_body, _angles, 3, _betas)
         _fit = fit_frames(_kp, _sil, _body, _betas, FitConfig(focal_px=_cam.fx, iterations=120),
                           facing="left")  # fmt: skip
         _err = np.degrees(_fit.angles - _angles)
