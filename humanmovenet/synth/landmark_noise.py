@@ -25,9 +25,9 @@ the standing **body height in pixels** (so 0.01 = 1 % of body height).
    that the variance is 1). ``frame_basis`` holds the principal axes of the measured covariance
    of ``e − bias`` scaled by the square roots of its eigenvalues (so ``frame_basis @
    frame_basis.T`` is the measured 66 × 66 covariance, correlations across landmarks included);
-   ``(a1_i, a2_i)`` are the Yule–Walker solution for the measured lag-1 and lag-2
-   autocovariances projected on axis i (AR(2) rather than AR(1) because MediaPipe's own
-   temporal smoothing makes the error smoother than an AR(1) with the same lag-1 correlation).
+   ``(a1_i, a2_i)`` are fitted by least squares to the measured autocorrelation at lags
+   1–15 frames projected on axis i (an AR(2) with two real roots, i.e. a fast and a slow time
+   scale, because MediaPipe's error is both smooth from frame to frame and long-lived).
    The AR(2) starts in its stationary distribution.
 2. **Gross errors**: a per-landmark two-state Markov chain (``outlier_p_enter_k``,
    ``outlier_p_stay_k``); in the outlier state ``bias + offset`` of that landmark is replaced
@@ -418,7 +418,7 @@ def fit_noise_model(
         p["visibility_quantiles"][k] = np.quantile(vis, np.linspace(0, 1, _VIS_QUANTILES))
         p["visibility_ar1"][k] = _normal_score_ar1(per_seq, k)
     # 4. joint (all landmarks) AR(1) noise about the bias, on frames where all are inliers
-    frames, lags, offsets = [], {1: [], 2: []}, []
+    frames, lags, offsets = [], {g: [] for g in range(1, _MAX_LAG + 1)}, []
     for (e, _, _), mask in zip(per_seq, inlier_masks, strict=True):
         full = mask.all(1)
         if full.sum() < 3:
@@ -444,9 +444,11 @@ def fit_noise_model(
     lam, vec = np.linalg.eigh(cov)
     lam = np.clip(lam, 0.0, None)
     ok = lam > 1e-12 * lam.max()
-    rho = [np.where(ok, np.einsum("ai,ab,bi->i", vec, lagcov[g], vec) / np.where(ok, lam, 1), 0.0)
-           for g in (1, 2)]  # fmt: skip
-    p["frame_ar"] = _yule_walker_ar2(rho[0], rho[1])
+    rho = np.stack([
+        np.where(ok, np.einsum("ai,ab,bi->i", vec, lagcov[g], vec) / np.where(ok, lam, 1), 0.0)
+        for g in lags
+    ], axis=1)  # fmt: skip
+    p["frame_ar"] = _fit_ar2_to_acf(rho)
     p["frame_basis"] = vec * np.sqrt(lam)
     off = np.array(offsets)
     p["sequence_cov"] = off.T @ off / len(off)
@@ -474,6 +476,35 @@ def fit_noise_model(
         },
         provenance=dict(provenance or {}),
     )
+
+
+_MAX_LAG = 15  # autocorrelation lags (frames) the AR(2) components are fitted to
+
+
+def _fit_ar2_to_acf(rho: np.ndarray) -> np.ndarray:
+    """(K, 2) AR(2) coefficients whose autocorrelation best fits ``rho`` at lags 1..L.
+
+    Least squares over a grid of real characteristic roots r1, r2 in [0, 0.995] (stationary
+    AR(2) with a1 = r1 + r2, a2 = −r1 r2): a fast and a slow time scale per component, so the
+    short-lag smoothness and the long memory of MediaPipe's error are both approximated.
+
+    Shapes:
+        rho: (K, L) -> (K, 2).
+    """
+    grid = np.linspace(0.0, 0.995, 200)
+    r1, r2 = (g.reshape(-1) for g in np.meshgrid(grid, grid, indexing="ij"))
+    keep = r1 >= r2
+    r1, r2 = r1[keep], r2[keep]
+    ar = np.stack([r1 + r2, -r1 * r2], axis=1)
+    lags = rho.shape[1]
+    acf = np.empty((len(ar), lags))
+    acf[:, 0] = ar[:, 0] / (1 - ar[:, 1])
+    if lags > 1:
+        acf[:, 1] = ar[:, 0] * acf[:, 0] + ar[:, 1]
+    for k in range(2, lags):
+        acf[:, k] = ar[:, 0] * acf[:, k - 1] + ar[:, 1] * acf[:, k - 2]
+    sse = (rho**2).sum(1)[:, None] - 2 * rho @ acf.T + (acf**2).sum(1)[None]
+    return ar[np.argmin(sse, axis=1)]
 
 
 def _yule_walker_ar2(rho1: np.ndarray, rho2: np.ndarray) -> np.ndarray:
