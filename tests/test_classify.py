@@ -1,0 +1,223 @@
+"""Tests of humanmovenet.classify: real (tiny) synthetic data, real training, real files.
+
+The synthetic subjects are generated once and kept in pytest's cache folder
+(``.pytest_cache/d/humanmovenet_classify``), so only the first run poses bodies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from humanmovenet import classify
+from humanmovenet.classify.evaluation import cohen_kappa, stratified_subject_folds
+from humanmovenet.types import PHENOTYPE_LABELS
+
+N_SUBJECTS = 12  # 4 per class
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    # Tiny models: one thread avoids contention on a shared 2-core machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def dataset(request):
+    cache = request.config.cache.mkdir("humanmovenet_classify")
+    data = classify.SyntheticDataset(N_SUBJECTS, seed=7, fps=10.0, cache_dir=cache)
+    return [data[i] for i in range(len(data))]
+
+
+@pytest.fixture(scope="module")
+def table(dataset):
+    return classify.extract_features(dataset)
+
+
+def test_features_shapes_and_values(table, dataset):
+    assert table.scalars["forward_bend"].shape == (N_SUBJECTS, 8)
+    assert table.scalars["backward_bend"].shape == (N_SUBJECTS, 7)
+    assert table.trajectories["backward_bend"].shape == (N_SUBJECTS, 4, classify.TRAJECTORY_LENGTH)
+    assert np.isfinite(table.scalars["forward_bend"]).all()
+    # A forward bend flexes the lumbar spine and the hips; a backward bend extends them.
+    fb, bb = table.trajectories["forward_bend"], table.trajectories["backward_bend"]
+    assert (fb[:, 0].max(1) > 10).all() and (fb[:, 2].max(1) > 10).all()
+    assert (bb[:, 0].min(1) < -2).all()
+    assert [PHENOTYPE_LABELS[y] for y in table.labels] == [s.label for s in dataset]
+
+
+def test_training_learns_above_chance(table):
+    # Training fit of both models, and the held-out backward bend FP vs EP difference.
+    for kind in ("logistic", "sequence"):
+        hp = {"epochs": 80} if kind == "sequence" else {"max_iter": 50}
+        clf = classify.train(table, model=kind, seed=0, hyperparameters=hp)
+        x, t, y = table.select(clf.inputs)
+        acc = float((clf.predict_proba_features(x, t).argmax(1) == y).mean())
+        assert acc >= 0.75, (kind, acc)  # chance: 1/3
+    cv = classify.cross_validate(table, folds=2, model="logistic", n_bootstrap=50)
+    assert cv.pooled.balanced_accuracy.value > 1 / 3
+    assert sorted(cv.fold.tolist()) == sorted([0] * 6 + [1] * 6)
+
+
+def test_untrained_labels_give_chance(table):
+    # Same features, labels shuffled across subjects: the model must not find structure
+    # that generalises (guards against leaking the label into the features).
+    rng = np.random.default_rng(0)
+    shuffled = dataclasses.replace(table, labels=rng.permutation(table.labels))
+    real = classify.cross_validate(table, folds=2, model="logistic", n_bootstrap=0)
+    fake = classify.cross_validate(shuffled, folds=2, model="logistic", n_bootstrap=0)
+    assert fake.pooled.accuracy.value < real.pooled.accuracy.value
+
+
+def test_save_load_round_trip(tmp_path, table, dataset):
+    for kind in ("logistic", "sequence"):
+        hp = {"epochs": 20} if kind == "sequence" else None
+        clf = classify.train(table, model=kind, seed=1, hyperparameters=hp)
+        path = clf.save(tmp_path / f"{kind}.pt")
+        back = classify.load(path)
+        x, t, _ = table.select(clf.inputs)
+        np.testing.assert_array_equal(
+            clf.predict_proba_features(x, t), back.predict_proba_features(x, t)
+        )
+        a, b = clf.predict(dataset[0]), back.predict(dataset[0])
+        assert a == b
+        assert abs(sum(a.probabilities.values()) - 1.0) < 1e-9
+        assert set(a.probabilities) == set(PHENOTYPE_LABELS)
+        assert a.evidence and a.model == kind and a.inputs == clf.inputs
+        assert back.metadata["seed"] == 1
+
+
+def test_load_rejects_other_version(tmp_path, table):
+    clf = classify.train(table, model="logistic", inputs=("backward_bend",))
+    path = clf.save(tmp_path / "c.pt")
+    blob = torch.load(path, weights_only=True)
+    blob["version"] = 999
+    torch.save(blob, path)
+    with pytest.raises(ValueError, match="version 999"):
+        classify.load(path)
+    with pytest.raises(FileNotFoundError):
+        classify.load(tmp_path / "missing.pt")
+
+
+def test_predict_single_movement_and_missing_movement(table, dataset):
+    clf = classify.train(table, model="logistic", inputs=("backward_bend",))
+    ph = clf.predict({"backward_bend": dataset[1].spines["backward_bend"]})
+    assert ph.label in PHENOTYPE_LABELS and ph.inputs == ("backward_bend",)
+    assert any("backward bend" in e for e in ph.evidence)
+    with pytest.raises(ValueError, match="missing movement"):
+        clf.predict({"forward_bend": dataset[1].spines["forward_bend"]})
+    with pytest.raises(ValueError, match="mapping movement"):
+        clf.predict(dataset[1].spines["backward_bend"])
+    coefs = clf.coefficients()
+    assert set(coefs) == set(PHENOTYPE_LABELS)
+
+
+def test_folds_never_split_a_subject():
+    # Several samples per subject (e.g. repeated sessions) must stay in one fold.
+    rng = np.random.default_rng(3)
+    subjects = np.repeat([f"s{i}" for i in range(30)], 3)
+    labels = np.repeat(np.arange(30) % 3, 3)
+    order = rng.permutation(subjects.size)
+    subjects, labels = subjects[order], labels[order]
+    splits = stratified_subject_folds(labels, subjects, folds=5, seed=0)
+    seen_test = []
+    for tr, te in splits:
+        assert not set(subjects[tr]) & set(subjects[te])
+        assert np.bincount(labels[te], minlength=3).tolist() == [6, 6, 6]  # stratified
+        seen_test += subjects[te].tolist()
+    assert sorted(seen_test) == sorted(subjects.tolist())  # each held out exactly once
+    with pytest.raises(ValueError, match="fewer subjects than folds"):
+        stratified_subject_folds(labels[:12], subjects[:12], folds=5)
+    with pytest.raises(ValueError, match="two different labels"):
+        stratified_subject_folds([0, 1], ["a", "a"], folds=2)
+
+
+def test_scores_known_values():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    scores = classify.score_predictions(y, y, n_bootstrap=100)
+    assert scores.accuracy.value == 1.0 and scores.kappa.value == 1.0
+    always_fp = np.zeros(6, dtype=int)
+    s = classify.score_predictions(y, always_fp, n_bootstrap=0)
+    assert s.accuracy.value == pytest.approx(1 / 3)
+    assert s.balanced_accuracy.value == pytest.approx(1 / 3)
+    assert s.kappa.value == pytest.approx(0.0)
+    assert cohen_kappa(np.array([0, 1, 0, 1]), np.array([1, 0, 1, 0])) == pytest.approx(-1.0)
+    assert s.confusion.tolist() == [[2, 0, 0], [2, 0, 0], [2, 0, 0]]
+
+
+# --------------------------------------------------------------------------- labelled folder
+
+
+@pytest.fixture()
+def folder(tmp_path, dataset):
+    from humanmovenet.io.export import save_dynamic_spine
+
+    rows = ["subject,movement,file,label"]
+    for s in dataset:
+        for mv, spine in s.spines.items():
+            name = f"{s.subject}_{mv}.npz"
+            save_dynamic_spine(tmp_path / name, spine)
+            rows.append(f"{s.subject},{mv},{name},{s.label.lower()}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+def test_labelled_folder_trains_end_to_end(folder, dataset, table):
+    data = classify.LabelledFolder(folder)
+    assert len(data) == N_SUBJECTS and sorted(data.labels) == sorted(s.label for s in dataset)
+    own = classify.extract_features(data)
+    by_subject = dict(zip(table.subjects, table.scalars["backward_bend"], strict=True))
+    for subj, row in zip(own.subjects, own.scalars["backward_bend"], strict=True):
+        np.testing.assert_allclose(row, by_subject[subj], atol=1e-6)
+    cv = classify.cross_validate(own, folds=2, model="logistic", n_bootstrap=0)
+    assert cv.pooled.n == N_SUBJECTS
+
+
+def _write(folder, text):
+    (folder / "labels.csv").write_text(text)
+    return folder
+
+
+def test_labelled_folder_errors(folder):
+    first = sorted(p.name for p in folder.glob("*.npz"))[0]
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['label'\]"):
+        classify.LabelledFolder(_write(folder, f"subject,movement,file\nA,forward_bend,{first}\n"))
+    with pytest.raises(ValueError, match="unknown label 'XP'"):
+        classify.LabelledFolder(
+            _write(folder, f"subject,movement,file,label\nA,forward_bend,{first},XP\n")
+        )
+    with pytest.raises(ValueError, match="'nope.npz' not found"):
+        classify.LabelledFolder(
+            _write(folder, "subject,movement,file,label\nA,forward_bend,nope.npz,FP\n")
+        )
+    with pytest.raises(ValueError, match="unknown movement"):
+        classify.LabelledFolder(_write(folder, f"subject,movement,file,label\nA,walk,{first},FP\n"))
+    with pytest.raises(ValueError, match="at least two classes"):
+        classify.LabelledFolder(
+            _write(folder, f"subject,movement,file,label\nA,forward_bend,{first},FP\n")
+        )
+    (folder / "clip.mp4").write_bytes(b"\x00")
+    with pytest.raises(ValueError, match="is a video"):
+        classify.LabelledFolder(
+            _write(folder, "subject,movement,file,label\nA,forward_bend,clip.mp4,FP\n")
+        )
+    with pytest.raises(ValueError, match="one label per subject"):
+        classify.LabelledFolder(
+            _write(
+                folder,
+                f"subject,movement,file,label\nA,forward_bend,{first},FP\n"
+                f"A,backward_bend,{first},EP\nB,forward_bend,{first},neither\n",
+            )
+        )
+    rows = "".join(f"S{i},forward_bend,{first},{'FP' if i < 6 else 'EP'}\n" for i in range(8))
+    data = classify.LabelledFolder(_write(folder, "subject,movement,file,label\n" + rows))
+    with pytest.raises(ValueError, match=r"\{'EP': 2\} have fewer subjects than folds=5"):
+        classify.cross_validate(data, folds=5)
+    with pytest.raises(FileNotFoundError):
+        classify.LabelledFolder(folder / "absent")
