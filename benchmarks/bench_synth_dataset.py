@@ -101,13 +101,15 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60, help="frames in the render benchmark")
     parser.add_argument("--n-subjects", type=int, default=2, help="subjects in the dataset runs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--render-only", action="store_true", help="skip the dataset runs")
     parser.add_argument("--out", default="benchmarks/results/bench_synth_dataset.json")
     args = parser.parse_args()
     result = {"load_average_before": os.getloadavg(), "cpu_count": os.cpu_count()}
     result["render"] = bench_render(args.size, args.frames, args.seed)
     print(json.dumps(result["render"], indent=1))
     result["dataset"] = []
-    for render, fmt in ((False, "jpg"), (True, "jpg"), (True, "png")):
+    runs = () if args.render_only else ((False, "jpg"), (True, "jpg"), (True, "png"))
+    for render, fmt in runs:
         entry = bench_dataset(args.n_subjects, args.size, render, fmt, args.seed)
         result["dataset"].append(entry)
         print(json.dumps(entry, indent=1))
