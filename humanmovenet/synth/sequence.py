@@ -554,7 +554,7 @@ def pose_sequence(
         rots.append(out.joint_rotations.double())
         v = out.vertices.double()
         lowest[lo : lo + len(v)] = v[..., 1].amin(-1).numpy()
-        for k in range(len(v)):  # contact = lowest vertex of the stance foot
+        for k in range(len(v) if motion.movement == "gait" else 0):  # stance-foot contact
             if prev_index is not None:
                 step[lo + k] = v[k, prev_index, [0, 2]].numpy() - prev_point
             foot = feet[stance[lo + k]]
