@@ -221,3 +221,12 @@ def test_labelled_folder_errors(folder):
         classify.cross_validate(data, folds=5)
     with pytest.raises(FileNotFoundError):
         classify.LabelledFolder(folder / "absent")
+
+
+def test_shipped_weights_load_and_predict(dataset):
+    for kind in ("logistic", "sequence"):
+        clf = classify.load_shipped(kind)
+        assert clf.kind == kind and "SYNTHETIC" in clf.metadata["trained_on"]
+        ph = clf.predict(dataset[0])
+        assert ph.label in PHENOTYPE_LABELS and ph.evidence
+    assert classify.predict(dataset[0]).model == "logistic"
