@@ -234,9 +234,11 @@ class Classifier:
                 break
             kind, i = groups[j]
             if kind == "scalar":
-                out.append(self._scalar_sentence(i, scalars[i], label))
+                sentence = self._scalar_sentence(i, scalars[i], label)
             else:
-                out.append(self._trajectory_sentence(i, traj[i], label))
+                sentence = self._trajectory_sentence(i, traj[i], label)
+            if sentence not in out:  # standing lordosis is measured in both bends
+                out.append(sentence)
         if not out:
             out.append(f"no single input stands out; {label} by a small margin of several inputs")
         return tuple(out)
@@ -251,9 +253,10 @@ class Classifier:
         fmt = "{:.2f}" if feat.unit == "" else "{:.0f}"
         z = (value - mean) / sd
         side = "above" if z > 0 else "below"
+        what = feat.text if key == "standing_lumbar_lordosis" else f"{feat.text} in the {where}"
         return (
-            f"{feat.text} in the {where} {fmt.format(value)}{feat.unit} is {abs(z):.1f} SD "
-            f"{side} the training mean ({fmt.format(mean)}{feat.unit}) → points to {label}"
+            f"{what} is {fmt.format(value)}{feat.unit}, {abs(z):.1f} SD {side} the training "
+            f"mean ({fmt.format(mean)}{feat.unit}) → points to {label}"
         )
 
     def _trajectory_sentence(self, c: int, curve: np.ndarray, label: str) -> str:
