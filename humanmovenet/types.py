@@ -289,7 +289,9 @@ class DynamicSpine:
         level_names: names of the K levels, caudal to cranial (``VERTEBRA_NAMES``).
         fps: frames per second.
         confidence: per-frame confidence in [0, 1].
-        morphology: the static spine morphology the sequence was built from.
+        morphology: the static spine morphology the sequence was built from: the *input*
+            morphology (as passed to ``spine.body.embed_in_body``), not the one re-measured on
+            the embedded spine (they differ by a few tenths of a degree).
         pelvis_frames: pelvis orientation per frame (columns x left, y up, z forward when
             standing neutral), used for pelvic tilt.
         hip_flexion: per-frame sagittal hip flexion in radians (mean of left/right), or None.
