@@ -230,3 +230,10 @@ def test_shipped_weights_load_and_predict(dataset):
         ph = clf.predict(dataset[0])
         assert ph.label in PHENOTYPE_LABELS and ph.evidence
     assert classify.predict(dataset[0]).model == "logistic"
+
+
+def test_shipped_weights_hash_checked(tmp_path, monkeypatch):
+    (tmp_path / "classifier_logistic.pt").write_bytes(b"not a model")
+    monkeypatch.setenv("HUMANMOVENET_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="corrupt"):
+        classify.load_shipped("logistic")

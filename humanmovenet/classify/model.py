@@ -19,6 +19,7 @@ saves / loads itself (``torch.save`` of tensors + JSON metadata, loaded with
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -304,8 +305,10 @@ class Classifier:
             "traj_std": torch.as_tensor(self.traj_std),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()  # in memory: the archive name inside the file is then fixed,
+        torch.save(blob, buf)  # so the same model always gives the same bytes (and sha256)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        torch.save(blob, tmp)
+        tmp.write_bytes(buf.getvalue())
         os.replace(tmp, path)
         return path
 

@@ -13,7 +13,8 @@ Steps (fixed seeds throughout):
 3. Score both on the held-out subjects (accuracy, balanced accuracy, Cohen's κ with
    bootstrap 95 % CIs), store the scores in the files' metadata, save
    ``weights/classifier_logistic.pt`` and ``weights/classifier_sequence.pt`` and print the
-   model-card numbers (also written to ``benchmarks/results/train_classifier.json``).
+   model-card numbers and sha256s (also written to ``benchmarks/results/train_classifier.json``);
+   after a retrain, copy the sha256s into ``classify.api.SHIPPED_SHA256``.
 
 The shipped models are trained on SYNTHETIC phenotypes, not on patients.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 import torch
 
 from humanmovenet import classify
+from humanmovenet._paths import sha256_of
 from humanmovenet.classify.api import FeatureTable
 
 DEFAULT_N_TRAIN = 120
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> dict:
               f"({path.stat().st_size} B, {clf.metadata['n_parameters']} parameters, fit "
               f"{fit_s:.1f} s)")  # fmt: skip
         print("  confusion (rows true FP/EP/neither, cols predicted):", scores.confusion.tolist())
+        report["models"][kind]["sha256"] = sha256_of(path)
+        print(f"  sha256 {report['models'][kind]['sha256']} (classify.api.SHIPPED_SHA256)")
     report["seconds_data"] = round(t_data, 1)
     report["seconds_total"] = round(time.time() - t0, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
