@@ -237,3 +237,24 @@ def test_shipped_weights_hash_checked(tmp_path, monkeypatch):
     monkeypatch.setenv("HUMANMOVENET_WEIGHTS_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="corrupt"):
         classify.load_shipped("logistic")
+
+
+def test_spine_without_hip_angle_uses_pelvis(dataset):
+    clf = classify.load_shipped("logistic")
+    spines = {m: dataclasses.replace(s, hip_flexion=None) for m, s in dataset[3].spines.items()}
+    ph = clf.predict(spines)
+    assert any("pelvic tilt used instead" in e for e in ph.evidence)
+    assert abs(sum(ph.probabilities.values()) - 1.0) < 1e-9
+
+
+def test_classifier_does_not_import_later_or_synthetic_stages():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, humanmovenet.classify; "
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] in "
+        "(['humanmovenet','synth'], ['humanmovenet','pose2d'], ['humanmovenet','reconstruct'])))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
