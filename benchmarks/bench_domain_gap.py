@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from humanmovenet._paths import sha256_of
 from humanmovenet.body import create
 from humanmovenet.io.video import Frame
 from humanmovenet.pose2d import PoseConfig, estimate_pose
@@ -695,7 +696,8 @@ def main() -> None:
             "note": args.note,
         })  # fmt: skip
         path = model.save(ROOT / "weights" / "landmark_noise.json")
-        print(f"wrote {path}")
+        print(f"wrote {path} (sha256 {sha256_of(path)}: set LANDMARK_NOISE_SHA256 in "
+              "humanmovenet/synth/landmark_noise.py to ship it)")  # fmt: skip
         sim = simulate_records(model, records, seed=0)
         model_check = {
             "gt_free": _gt_free_by_movement(records, [d for d, _, _ in sim]),

@@ -235,6 +235,10 @@ def test_bad_inputs(shipped, tmp_path, monkeypatch):
     bad.write_text(json.dumps({"format": "other", "version": 1}))
     with pytest.raises(ValueError, match="refit"):
         LandmarkNoiseModel.load(bad)
+    monkeypatch.setenv("HUMANMOVENET_WEIGHTS_DIR", str(tmp_path))  # a same-named, other file
+    (tmp_path / "landmark_noise.json").write_text(bad.read_text())
+    with pytest.raises(ValueError, match="corrupt"):
+        LandmarkNoiseModel.load()
     monkeypatch.setenv("HUMANMOVENET_LANDMARK_NOISE", str(tmp_path / "missing.json"))
     with pytest.raises(FileNotFoundError, match="HUMANMOVENET_LANDMARK_NOISE"):
         LandmarkNoiseModel.load()

@@ -73,6 +73,7 @@ from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES
 __all__ = [
     "LANDMARK_NOISE_FILENAME",
     "LANDMARK_NOISE_ENV",
+    "LANDMARK_NOISE_SHA256",
     "CANONICAL_NAMES",
     "SWAP_GROUPS",
     "BONES",
@@ -93,6 +94,8 @@ __all__ = [
 
 LANDMARK_NOISE_FILENAME = "landmark_noise.json"
 LANDMARK_NOISE_ENV = "HUMANMOVENET_LANDMARK_NOISE"
+#: sha256 of the shipped ``weights/landmark_noise.json`` (update it after a refit with ``--fit``).
+LANDMARK_NOISE_SHA256 = "8d9afb1bc0cb734560fa7853a5f3b365eb73c3985fbab75a8343349ce8486cc4"
 _FORMAT = "humanmovenet.landmark_noise"
 _VERSION = 1
 _J = len(MEDIAPIPE_LANDMARK_NAMES)
@@ -675,14 +678,15 @@ class LandmarkNoiseModel:
         """Load the fitted model.
 
         Resolution order: ``path``, ``$HUMANMOVENET_LANDMARK_NOISE``,
-        ``$HUMANMOVENET_WEIGHTS_DIR/landmark_noise.json``, the shipped ``weights/``.
+        ``$HUMANMOVENET_WEIGHTS_DIR/landmark_noise.json``, the shipped ``weights/`` (the last
+        two checked against :data:`LANDMARK_NOISE_SHA256`).
 
         Raises:
             FileNotFoundError: no file (the message lists every fix). ValueError: not a valid
             model file.
         """
         found = resolve_weight(LANDMARK_NOISE_FILENAME, path=path, env_var=LANDMARK_NOISE_ENV,
-                               what="landmark noise model")  # fmt: skip
+                               sha256=LANDMARK_NOISE_SHA256, what="landmark noise model")  # fmt: skip
         try:
             data = json.loads(found.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
