@@ -8,7 +8,8 @@ Steps (fixed seeds throughout):
    ``SyntheticDataset(n_test, seed=seed + 1)`` — different seeds, so no subject is shared.
    Both balanced over FP / EP / neither, forward and backward bends at 10 fps, exact
    ground-truth spines (``synth.spine_truth``). Posed subjects are cached (see
-   ``classify.default_cache_dir``); features too (``features_*.npz`` next to them).
+   ``classify.default_cache_dir``); features too (``features_n<N>_<hash of the feature and
+   biomech code>.npz`` next to them, so a change of a metric definition recomputes them).
 2. Fit the logistic baseline and the sequence model on both bends (``seed``).
 3. Score both on the held-out subjects (accuracy, balanced accuracy, Cohen's κ with
    bootstrap 95 % CIs), store the scores in the files' metadata, save
@@ -22,6 +23,7 @@ The shipped models are trained on SYNTHETIC phenotypes, not on patients.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -38,12 +40,24 @@ DEFAULT_SEED = 0
 DEFAULT_FPS = 10.0
 
 
+def _feature_code_hash() -> str:
+    """Short hash of the code that computes features, so a changed metric never reuses a
+    stale feature cache."""
+    import humanmovenet.biomech as biomech
+    import humanmovenet.classify.features as features
+
+    h = hashlib.sha256()
+    for path in [Path(features.__file__), *sorted(Path(biomech.__file__).parent.glob("*.py"))]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def synthetic_table(
     n: int, seed: int, fps: float = DEFAULT_FPS, cache_dir: Path | None = None
 ) -> FeatureTable:
     """Features of ``SyntheticDataset(n, seed=seed, fps=fps)``, cached on disk."""
     data = classify.SyntheticDataset(n, seed=seed, fps=fps, cache_dir=cache_dir)
-    path = data.cache_dir / f"features_n{n}.npz" if data.cache_dir else None
+    path = data.cache_dir / f"features_n{n}_{_feature_code_hash()}.npz" if data.cache_dir else None
     if path is not None and path.exists():
         try:
             return FeatureTable.load(path)
