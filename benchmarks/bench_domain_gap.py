@@ -579,7 +579,9 @@ def markdown(summary: dict, real: dict | None, model_check: dict | None) -> str:
         cols.append(("real walking clip (MediaPipe)", real))
     if model_check is not None:
         cols += [("noise model, all", model_check["gt_free"]["all"]),
-                 ("noise model, gait", model_check["gt_free"]["gait"])]  # fmt: skip
+                 ("noise model, gait", model_check["gt_free"]["gait"]),
+                 ("noise model without gross errors, all",
+                  model_check["gt_free_without_gross_errors"]["all"])]  # fmt: skip
     lines += ["", "| statistic | " + " | ".join(c for c, _ in cols) + " |",
               "|---|" + "---|" * len(cols)]  # fmt: skip
     keys = ["visibility_median", "visibility_p10", "fraction_visibility_below_0.5"]
@@ -699,8 +701,17 @@ def main() -> None:
         print(f"wrote {path} (sha256 {sha256_of(path)}: set LANDMARK_NOISE_SHA256 in "
               "humanmovenet/synth/landmark_noise.py to ship it)")  # fmt: skip
         sim = simulate_records(model, records, seed=0)
+        import dataclasses
+
+        quiet = dataclasses.replace(
+            model, outlier_p_enter=np.zeros(33), outlier_p_stay=np.zeros(33)
+        )
+        sim_quiet = simulate_records(quiet, records, seed=0)
         model_check = {
             "gt_free": _gt_free_by_movement(records, [d for d, _, _ in sim]),
+            "gt_free_without_gross_errors": _gt_free_by_movement(
+                records, [d for d, _, _ in sim_quiet]
+            ),
             "error_check": error_check(records, sim),
         }
         out["model_check"] = model_check
