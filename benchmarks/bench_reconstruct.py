@@ -161,6 +161,12 @@ def main() -> None:
     parser.add_argument("--known-focal", action="store_true", help="give the fit the true focal")
     parser.add_argument("--no-contour", action="store_true", help="ablation: landmarks only")
     parser.add_argument(
+        "--max-station",
+        type=float,
+        default=1.0,
+        help="last back-contour station (trunk lengths; 1 = shoulders)",
+    )
+    parser.add_argument(
         "--oracle-shape",
         action="store_true",
         help="give the fit the subject's true body shape (else the average)",
@@ -190,7 +196,8 @@ def main() -> None:
             kp, sil = pose.keypoints, pose.silhouettes
             if not kp.detected.all():
                 print(f"seq {i}: MediaPipe missed {int((~kp.detected).sum())} frames")
-            config = FitConfig(iterations=args.iterations,
+            stations = tuple(np.arange(-0.15, args.max_station + 1e-9, 1.15 / 31).tolist())
+            config = FitConfig(iterations=args.iterations, stations=stations,
                                focal_px=camera.fx if args.known_focal else None)  # fmt: skip
             t0 = time.perf_counter()
             shape = None
