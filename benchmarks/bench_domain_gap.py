@@ -235,7 +235,7 @@ def run_sequence(
     colors = region_vertex_colors(regions, app)
     cam = sample_side_camera(rng, verts[:, ::4], image_size=(size, size))
     kind = str(BACKGROUND_KINDS[int(rng.integers(len(BACKGROUND_KINDS)))])
-    background = sample_background(rng, size, size, kinds=(kind,))
+    background = sample_background(rng, size, size, kinds=(kind,), avoid_colors=app.region_colors())
     lighting = sample_lighting(rng)
     faces = body.faces.numpy()
     silhouettes: list[np.ndarray] = []

@@ -187,3 +187,16 @@ def test_regions_and_render_of_shipped_body():
     ys, xs = np.nonzero(out.silhouette)
     assert abs(ys.min() - np.ceil(uv[:, 1].min())) <= 1
     assert abs(ys.max() - np.floor(uv[:, 1].max())) <= 1
+
+
+def test_backgrounds_that_camouflage_the_person_are_redrawn():
+    from humanmovenet.synth.appearance import camouflage_fraction
+
+    shirt = np.array([[0.2, 0.4, 0.7]])
+    same = np.broadcast_to((shirt[0] * 255).astype(np.uint8), (64, 96, 3))
+    assert camouflage_fraction(same, shirt) == 1.0
+    assert camouflage_fraction(255 - same, shirt) == 0.0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        bg = sample_background(rng, 96, 64, avoid_colors=shirt, max_camouflage=0.05)
+        assert camouflage_fraction(bg, shirt) <= 0.05

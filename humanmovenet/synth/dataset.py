@@ -299,7 +299,8 @@ def _render_frames(posed, camera, rng, folder: Path, config, body, renderer) -> 
         rest_vertices=rest.numpy(),
     )
     colors = region_vertex_colors(regions, appearance)
-    background = sample_background(rng, camera.width, camera.height)
+    background = sample_background(rng, camera.width, camera.height,
+                                   avoid_colors=appearance.region_colors())  # fmt: skip
     lighting = sample_lighting(rng)
     faces = body.faces.numpy()
     for sub in ("rgb", "silhouette") + (("depth",) if config.depth else ()):
