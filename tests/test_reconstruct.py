@@ -235,7 +235,7 @@ def test_static_step_recovers_extra_lordosis(body, betas):
                      iterations=80), facing="left", layer=layer)  # fmt: skip
     static = estimate_static(fit, keypoints, layer.embedding.morphology)
     extra = static.morphology.lumbar_lordosis_deg - layer.embedding.morphology.lumbar_lordosis_deg
-    assert abs(extra - 8.0) < 4.0, extra
+    assert abs(extra - 8.0) < 4.0, extra  # measured: +5.0°
 
 
 @pytest.mark.slow
