@@ -48,6 +48,9 @@ __all__ = [
     "default_cache_dir",
 ]
 
+#: Movements on which the model-based reconstruction was measured against ground truth.
+VALIDATED_MOVEMENTS: tuple[str, ...] = ("forward_bend", "backward_bend")
+
 ANALYSIS_FORMAT = "humanmovenet.analysis"
 ANALYSIS_VERSION = 1
 
@@ -413,6 +416,12 @@ def analyze(
     spine, quality = _reconstruct_stage(keypoints, silhouettes, config, stage_cache, rec_key)
     metrics = _metrics(spine, config.biomech)
     flags = list(pose_flags)
+    if metrics.movement not in VALIDATED_MOVEMENTS:
+        flags.append(
+            f"Detected movement '{metrics.movement}': the reconstruction has only been validated "
+            "on forward and backward bends (docs/reconstruction.md); treat these numbers as "
+            "unvalidated."
+        )
     provenance = {
         "version": __version__,
         "video_sha256": video_sha,
