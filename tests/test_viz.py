@@ -191,8 +191,30 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", "--virtual-time-budget=3000", *args]  # fmt: skip
+           f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+           "--enable-logging=stderr", "--v=0", *args]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+# Chromium's own background services still call these hosts despite the flags above; they are
+# the browser's, not the page's, requests.
+_BROWSER_HOSTS = ("google.com", "googleapis.com", "gvt1.com")
+
+
+def _open(page: Path, tmp_path: Path) -> tuple[dict[str, str], str, list[str], list[str]]:
+    """(viewer status attributes, DOM, console lines, page network URLs) of a headless load."""
+    netlog = tmp_path / f"{page.stem}.netlog.json"
+    res = _chromium([f"--log-net-log={netlog}", "--dump-dom", page.as_uri()],
+                    tmp_path / f"profile-{page.stem}")  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    status = re.search(r'<div id="viewer-status"[^>]*>', res.stdout)
+    assert status, "viewer status element missing from the DOM"
+    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', status.group(0)))
+    console = [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln]
+    urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
+    page_urls = [u for u in urls if re.match(r"(https?|wss?|ftp):", u)
+                 and not any(h in u.split("/")[2] for h in _BROWSER_HOSTS)]  # fmt: skip
+    return attrs, res.stdout, console, page_urls
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless test needs Chromium: apt-get install "
@@ -206,15 +228,22 @@ def test_report_runs_in_headless_chromium(report, bend, tmp_path):
              f's.value="{frame}";s.dispatchEvent(new Event("input"));</script></body>')  # fmt: skip
     page = tmp_path / "driven.html"
     page.write_text(report.read_text().replace("</body>", drive))
-    res = _chromium(["--dump-dom", page.as_uri()], tmp_path / "profile")
-    assert res.returncode == 0, res.stderr[-2000:]
-    status = re.search(r'<div id="viewer-status"[^>]*>', res.stdout)
-    assert status, "viewer status element missing from the DOM"
-    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', status.group(0)))
+    attrs, dom, console, urls = _open(page, tmp_path)
     assert attrs["data-ready"] == "1" and attrs["data-errors"] == "0"
+    assert console == [] and urls == []  # no console output, no network request
     assert attrs["data-frames"] == str(spine.num_frames)
     assert attrs["data-frame"] == str(frame)  # the slider moved the view
     assert int(attrs["data-ink0"]) > 1000 and int(attrs["data-ink"]) > 1000  # it drew
     assert attrs["data-ink"] != attrs["data-ink0"]  # and a different picture
     assert attrs["data-body-points"] == "300"
-    assert 'id="metrics"' in res.stdout and f"frame {frame} / " in res.stdout
+    assert 'id="metrics"' in dom and f"frame {frame} / " in dom
+    # the same checks catch a page that errs and fetches
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        report.read_text().replace(
+            "</body>", '<img src="http://example.invalid/x.png"><script>noSuchFn();</script></body>'
+        )
+    )
+    attrs, _, console, urls = _open(bad, tmp_path)
+    assert attrs["data-errors"] == "1" and any("noSuchFn" in c for c in console)
+    assert urls == ["http://example.invalid/x.png"]

@@ -245,7 +245,7 @@ function extent(h){var lo=[1e9,1e9],hi=[-1e9,-1e9];
     if(D.body){for(var j=0;j<D.body[t].length;j++)add(D.body[t][j]);}}
   return {lo:lo,hi:hi};}
 views.forEach(function(v){v.canvas=document.getElementById("view-"+v.id);
-  v.ctx=v.canvas.getContext("2d");v.ext=extent(v.h);
+  v.ctx=v.canvas.getContext("2d",{willReadFrequently:true});v.ext=extent(v.h);
   var w=v.canvas.width,hgt=v.canvas.height,pad=28;
   var sx=(w-2*pad)/Math.max(1,v.ext.hi[0]-v.ext.lo[0]);
   var sy=(hgt-2*pad)/Math.max(1,v.ext.hi[1]-v.ext.lo[1]);
