@@ -247,3 +247,15 @@ def test_report_runs_in_headless_chromium(report, bend, tmp_path):
     attrs, _, console, urls = _open(bad, tmp_path)
     assert attrs["data-errors"] == "1" and any("noSuchFn" in c for c in console)
     assert urls == ["http://example.invalid/x.png"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless test needs Chromium: apt-get install "
+                    "-y chromium (Debian package)")  # fmt: skip
+def test_report_play_button_advances_frames(report, tmp_path):
+    page = tmp_path / "play.html"
+    click = '<script>document.getElementById("play").click();</script></body>'
+    page.write_text(report.read_text().replace("</body>", click))
+    attrs, dom, console, urls = _open(page, tmp_path)
+    assert attrs["data-errors"] == "0" and console == [] and urls == []
+    assert int(attrs["data-frame"]) > 0  # the animation ran (virtual time: 3 s)
+    assert "❚❚ pause" in dom
