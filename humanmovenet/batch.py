@@ -134,11 +134,10 @@ def config_hash(config: Any) -> str:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The same content hash ``analyze`` records (files; image folders: names + bytes)."""
+    from .pipeline import _file_sha256
+
+    return _file_sha256(path)
 
 
 def collect_inputs(
