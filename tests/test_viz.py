@@ -182,6 +182,8 @@ def test_report_rejects_bad_input_and_writes_nothing(bend, tmp_path):
         write_report(bend, tmp_path / "r.html", phenotype={"FP": 1.0})
     with pytest.raises(ValueError, match="spine"):
         write_report(bend[1], tmp_path / "r.html")
+    with pytest.raises(ValueError, match="body_points"):
+        write_report(bend, tmp_path / "r.html", body_points=-1)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -340,6 +340,8 @@ def write_report(
     if phenotype is not None and not isinstance(phenotype, Phenotype):
         raise ValueError(f"phenotype must be a humanmovenet.types.Phenotype or None, got "
                          f"{type(phenotype).__name__}.")  # fmt: skip
+    if int(body_points) < 0:
+        raise ValueError(f"body_points must be >= 0 (0 = spine only), got {body_points}.")
     out = Path(path_html).expanduser().absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     video = str(getattr(analysis, "video", "") or "")
