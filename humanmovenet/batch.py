@@ -528,14 +528,14 @@ def run_batch(
         _import_ray()  # fail before any work if Ray is missing
     out = Path(out_dir).expanduser().absolute()
     results = out / "results"
+    paths = list(dict.fromkeys(collect_inputs(inputs, exclude=out)))  # each video once
+    if not paths:
+        raise ValueError(f"{inputs}: no videos found (suffixes {', '.join(VIDEO_SUFFIXES)}).")
     (out / "logs").mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     for stale in results.glob(".*.tmp-*"):  # a killed save leaves its temp folder
         shutil.rmtree(stale, ignore_errors=True)
 
-    paths = collect_inputs(inputs, exclude=out)
-    if not paths:
-        raise ValueError(f"{inputs}: no videos found (suffixes {', '.join(VIDEO_SUFFIXES)}).")
     names = _names(paths)
     chash = config_hash(config)
     config_dict = config.to_dict()
