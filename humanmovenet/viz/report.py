@@ -170,7 +170,9 @@ def _definitions(metrics: SpineMetrics) -> str:
     for key, text in DEFINITIONS.items():
         rng = metrics.normal_range(key)
         src = "" if rng is None else f" <em>Range: {_esc(rng.population)}; {_esc(rng.source)}.</em>"
-        items.append(f'<dt id="def-{_esc(key)}">{_esc(key)}</dt><dd>{_esc(text)}.{src}</dd>')
+        items.append(
+            f'<dt id="def-{_esc(key)}">{_esc(key)}</dt><dd>{_esc(text.rstrip("."))}.{src}</dd>'
+        )
     return "<dl>" + "\n".join(items) + "</dl>"
 
 
