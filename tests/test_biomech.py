@@ -104,6 +104,16 @@ def _analytic_spine(
     )
 
 
+def test_hip_contribution_is_undefined_when_hips_and_lumbar_move_opposite_ways():
+    # trunk leans forward by the hips (+40°) while the lumbar spine extends (−10°): no "share"
+    lumbar = _bend_profile(-10.0)
+    spine = _analytic_spine(lumbar, tilt_deg=_bend_profile(40.0), hip_deg=_bend_profile(40.0))
+    m = compute_metrics(spine, n_bootstrap=0)
+    assert m.hip_contribution is None
+    assert "opposite directions" in m.unavailable["hip_contribution"]
+    assert m.lumbar_hip_ratio.value == pytest.approx(-0.25, abs=1e-3)  # still reported, signed
+
+
 def test_spine_bent_by_exactly_30_degrees_gives_30():
     lumbar = _bend_profile(30.0)
     spine = _analytic_spine(lumbar, tilt_deg=_bend_profile(40.0), hip_deg=_bend_profile(40.0))

@@ -140,7 +140,8 @@ DEFINITIONS: dict[str, str] = {
     "peak_hip_flexion": "largest mean (left/right) hip flexion change from standing (≥ 0)",
     "peak_hip_extension": "largest mean hip extension change from standing (≥ 0)",
     "hip_contribution": "100·Δhip/(Δhip + Δlumbar) at the frame of largest trunk excursion, "
-    "changes from standing, percent",
+    "changes from standing, percent; undefined when hips and lumbar spine move in opposite "
+    "directions",
     "lumbar_hip_ratio": "Δlumbar/Δhip (changes from standing) at the frame t* of largest "
     "|trunk inclination change|; positive in forward and backward bends",
     "lumbar_hip_ratio_early": "Δlumbar/Δhip over the first third of the trunk excursion of the "
@@ -517,7 +518,10 @@ def _hip_statistics(
         lum_t, hip_t = d_lumbar[ctx.t_star], d_hip[ctx.t_star]
         out["lumbar_hip_ratio"] = _ratio(lum_t, hip_t)
         total = lum_t + hip_t
-        out["hip_contribution"] = None if abs(total) < 1e-9 else 100.0 * hip_t / total
+        # a share only exists when hips and lumbar spine move the trunk the same way; with
+        # opposite signs the ratio explodes (e.g. 6000 %) and means nothing
+        same_way = lum_t * hip_t >= 0.0
+        out["hip_contribution"] = 100.0 * hip_t / total if same_way and abs(total) >= 1e-9 else None
     if ctx.thirds is not None:
         idx = ctx.thirds
         for name, a, b in zip(("early", "middle", "late"), idx[:-1], idx[1:], strict=True):
@@ -761,6 +765,11 @@ def _reasons(metrics: Mapping[str, MetricValue | None], ctx: _Context) -> dict[s
                 "defined for lateral bends to both sides and gait only"
                 if ctx.movement not in ("lateral_bend", "gait")
                 else f"lateral flexion to one side is below {_MIN_LATERAL_DEG}°"
+            )
+        elif name == "hip_contribution" and ctx.has_hip:
+            out[name] = (
+                "undefined: no sagittal bend, or hips and lumbar spine moved in opposite "
+                "directions at the peak"
             )
         elif name.startswith("lumbar_hip_ratio_"):
             out[name] = "no movement into a sagittal bend detected, or a third without hip motion"
