@@ -288,6 +288,25 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_FLAGGED if view is not None and not view.is_side_view else EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .pipeline import Analysis
+    from .viz import write_report
+
+    folder = Path(args.analysis_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder}: no such folder. Give a folder written by `humanmovenet analyze --out`."
+        )
+    analysis = Analysis.load(folder)  # FileNotFoundError / ValueError -> exit 3
+    out = Path(args.out).expanduser().absolute()
+    try:
+        path = write_report(analysis, out, body_points=args.body_points)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    print(f"wrote {path} (open it in any browser; it works offline)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -357,6 +376,25 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-cache", action="store_true", help="recompute every stage")
     add_config_flags(analyze)
     analyze.set_defaults(func=_cmd_analyze)
+
+    report = sub.add_parser(
+        "report",
+        help="one self-contained HTML report (3D spine viewer, metrics, flags) of an analysis",
+        description=(
+            "Reads an analysis folder written by `humanmovenet analyze --out` and writes ONE "
+            "HTML file that opens offline in any browser: a playable 3D side/back view of the "
+            "spine inside the fitted body, the metric table with units, uncertainties and "
+            "literature ranges, the angle plots, the quality flags and the provenance. "
+            "Not a diagnosis."
+        ),
+    )
+    report.add_argument("analysis_dir", help="folder written by `humanmovenet analyze --out`")
+    report.add_argument("--out", default="report.html",
+                        help="HTML file to write (default: %(default)s)")  # fmt: skip
+    report.add_argument("--body-points", type=int, default=1500,
+                        help="body surface points per frame in the viewer; 0 = spine only "
+                        "(default: %(default)s)")  # fmt: skip
+    report.set_defaults(func=_cmd_report)
 
     from .synth.dataset import add_synth_arguments, run_synth
 

@@ -85,6 +85,11 @@ def test_cli_analyze_and_bad_inputs(cache_dir, tmp_path, capsys, monkeypatch):
     assert main(["analyze", str(CLIP), "--out", str(out), "--config", str(toml)]) == EXIT_OK
     assert Analysis.load(out).spine.num_frames == 12
     assert "lumbar_rom" in capsys.readouterr().out
+    html = tmp_path / "report.html"
+    assert main(["report", str(out), "--out", str(html), "--body-points", "0"]) == EXIT_OK
+    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    assert main(["report", str(tmp_path / "nothing"), "--out", str(html)]) == EXIT_INPUT
+    capsys.readouterr()
 
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[pose]\nmodle = 'lite'\n")
