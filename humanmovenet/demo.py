@@ -137,7 +137,7 @@ def run_analysis_demo(out_dir: str | Path, *, seed: int = 3, progress: bool = Fa
     Returns:
         The comparison as a dict (also written to ``comparison.json``).
     """
-    from .pipeline import BiomechConfig, PipelineConfig, analyze
+    from .pipeline import BiomechConfig, PipelineConfig, VideoConfig, analyze
     from .synth.dataset import SynthConfig, write_dataset
     from .viz import write_report
 
@@ -149,7 +149,9 @@ def run_analysis_demo(out_dir: str | Path, *, seed: int = 3, progress: bool = Fa
     meta = json.loads((sequence / "meta.json").read_text())
     video = out_dir / "video"
     (sequence / "rgb").rename(video)
-    analysis = analyze(video, PipelineConfig(biomech=BiomechConfig(n_bootstrap=50)), cache=False)
+    config = PipelineConfig(video=VideoConfig(folder_fps=meta["fps"]),
+                            biomech=BiomechConfig(n_bootstrap=50))  # fmt: skip
+    analysis = analyze(video, config, cache=False)
     analysis.save(out_dir / "analysis")
     write_report(analysis, out_dir / "report.html")
     truth = meta["measured_summary"]

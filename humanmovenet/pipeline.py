@@ -64,11 +64,13 @@ class VideoConfig:
         stop: source frame index to stop before (None = end).
         target_fps: resample to at most this rate (None = every frame); use it for phone videos
             with a variable frame rate.
+        folder_fps: frame rate of a folder of images (a video file carries its own).
     """
 
     start: int | None = None
     stop: int | None = None
     target_fps: float | None = None
+    folder_fps: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,8 @@ def _pose_stage(video: Path, config: PipelineConfig, cache: _StageCache, key: st
         return load_keypoints(hit / "keypoints.npz"), (load_silhouettes(sil) if sil.is_file()
                                                        else None), warn  # fmt: skip
     v = config.video
-    with open_video(video, start=v.start, stop=v.stop, target_fps=v.target_fps) as reader:
+    with open_video(video, start=v.start, stop=v.stop, target_fps=v.target_fps,
+                    folder_fps=v.folder_fps) as reader:  # fmt: skip
         with warnings.catch_warnings():  # returned as flags instead
             warnings.simplefilter("ignore", UserWarning)
             result = estimate_pose(reader, config.pose)
