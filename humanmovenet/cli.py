@@ -322,6 +322,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    config = config_from_args(args)
+    out = Path(args.out).expanduser().absolute()
+    _prepare_out(out / "results")[1].rmdir()  # fail early if out is unwritable
+    try:
+        result = run_batch(args.input, out, config, executor=args.executor,
+                           workers=args.workers, address=args.address,
+                           timeout_s=args.timeout or None, retry_failed=args.retry_failed,
+                           cache=not args.no_cache)  # fmt: skip
+    except ImportError as exc:  # --executor ray without Ray installed
+        print(f"humanmovenet: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{len(result.ok)} ok, {len(result.failed)} failed of {len(result.items)} videos "
+        f"({len(result.computed)} analysed now); wrote {result.manifest} and {result.summary}"
+    )
+    for item in result.failed:
+        print(f"humanmovenet: failed: {item.input}: {item.reason}", file=sys.stderr)
+    return EXIT_FLAGGED if result.failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -415,6 +438,38 @@ def build_parser() -> argparse.ArgumentParser:
                         help="body surface points per frame in the viewer; 0 = spine only "
                         "(default: %(default)s)")  # fmt: skip
     report.set_defaults(func=_cmd_report)
+
+    batch = sub.add_parser(
+        "batch",
+        help="analyse every video of a folder or manifest CSV (local processes or Ray)",
+        description=(
+            "Runs `analyze` on every video of INPUT (a folder, searched recursively, or a CSV "
+            "with a 'path' column) and writes one result folder per video (atomically), "
+            "manifest.csv (input and config hashes, status, failure reason, seconds) and "
+            "summary.csv (metrics and flags of the cohort) into --out. Bad videos are listed "
+            "with their reason and never stop the batch. Re-running on the same --out resumes: "
+            "finished videos (same input and config hash) are skipped. Exit code 1 when any "
+            "video failed. See docs/batch.md."
+        ),
+    )
+    batch.add_argument("input", help="folder of videos or manifest .csv with a 'path' column")
+    batch.add_argument("--out", required=True, help="output folder (re-running on it resumes)")
+    batch.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local processes (default) or Ray (pip install "
+                            "'humanmovenet[batch]')")  # fmt: skip
+    batch.add_argument("--address", default=None,
+                       help="Ray cluster address ('auto', 'ray://host:10001'); default: start "
+                            "a local Ray instance")  # fmt: skip
+    batch.add_argument("--workers", type=int, default=None,
+                       help="videos analysed in parallel (default: CPU count)")  # fmt: skip
+    batch.add_argument("--timeout", type=float, default=1800.0, metavar="SECONDS",
+                       help="per-video limit; the worker is killed and the video recorded as "
+                            "failed (0 = no limit; default %(default)s)")  # fmt: skip
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="re-run videos that failed in an earlier run")  # fmt: skip
+    batch.add_argument("--no-cache", action="store_true", help="recompute every stage")
+    add_config_flags(batch)
+    batch.set_defaults(func=_cmd_batch)
 
     from .synth.dataset import add_synth_arguments, run_synth
 

@@ -369,14 +369,11 @@ def _metrics(spine: DynamicSpine, c: BiomechConfig) -> SpineMetrics:
 
 
 def _weights_provenance() -> dict[str, str]:
-    from ._paths import shipped_weights_dir
+    from ._paths import sha256_of, shipped_weights_dir  # sha256_of caches by mtime and size
 
-    out = {}
     folder = shipped_weights_dir()
-    for p in sorted(folder.glob("*")):
-        if p.suffix in (".npz", ".task", ".pt", ".json"):
-            out[p.name] = _file_sha256(p)
-    return out
+    return {p.name: sha256_of(p) for p in sorted(folder.glob("*"))
+            if p.suffix in (".npz", ".task", ".pt", ".json")}  # fmt: skip
 
 
 def analyze(

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from humanmovenet.cli import EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, main
+from humanmovenet.cli import EXIT_FLAGGED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, main
 
 
 def test_demo_writes_png_and_measured_angles(tmp_path):
@@ -95,3 +95,13 @@ def test_full_demo_analyses_a_rendered_bend_against_its_truth(tmp_path, capsys):
     assert rows["lumbar_rom"]["ground_truth"] > 20.0
     assert (demo / "report.html").is_file() and (demo / "analysis" / "analysis.json").is_file()
     assert "estimated" in capsys.readouterr().out
+
+
+def test_batch_command_reports_failures_with_exit_code(tmp_path, capsys):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "broken.mp4").write_text("not a video")
+    out = tmp_path / "batch"
+    assert main(["batch", str(folder), "--out", str(out), "--workers", "1"]) == EXIT_FLAGGED
+    assert "not a readable video" in capsys.readouterr().err
+    assert (out / "manifest.csv").is_file() and (out / "summary.csv").is_file()
