@@ -31,16 +31,13 @@ without the bootstrap. Writes ``benchmarks/results/bench_biomech.json``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,19 +48,18 @@ except ModuleNotFoundError:  # running from a source checkout without installati
 
 from humanmovenet.biomech import compute_metrics  # noqa: E402
 from humanmovenet.body import create  # noqa: E402
-from humanmovenet.body._lbs import forward_kinematics  # noqa: E402
-from humanmovenet.spine.body import embed_in_body, spine_joint_rotations  # noqa: E402
-from humanmovenet.spine.chain import rotation_x, rotation_z, sagittal_angle  # noqa: E402
-from humanmovenet.spine.embed import pose_spine  # noqa: E402
+from humanmovenet.spine.body import embed_in_body  # noqa: E402
 from humanmovenet.synth.motion import generate_motion, summarize_motion  # noqa: E402
+from humanmovenet.synth.spine_truth import (  # noqa: E402
+    ground_truth_spine,
+    perturb_motion,
+    skeleton_spine,
+)
 from humanmovenet.synth.subject import sample_subject  # noqa: E402
 from humanmovenet.types import DynamicSpine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 MOVEMENTS = ("forward_bend", "backward_bend", "lateral_bend", "gait")
-NOISY_FIELDS = ("pelvis_tilt", "pelvis_obliquity", "pelvis_rotation", "hip_flexion_left",
-                "hip_flexion_right", "lumbar_flexion", "thoracic_flexion", "lumbar_lateral",
-                "thoracic_lateral")  # fmt: skip
 # metric name -> MotionSummary field
 TRUTH = {
     "lumbar_rom": "lumbar_rom_deg",
@@ -77,61 +73,16 @@ TRUTH = {
 }
 
 
-def noisy_motion(motion, noise_deg: float, rng: np.random.Generator):
-    """A copy of the motion with N(0, noise_deg²) added per frame to the posed angles."""
-    if noise_deg <= 0:
-        return motion
-    sd = math.radians(noise_deg)
-    changes = {f: getattr(motion, f) + rng.normal(0.0, sd, motion.num_frames) for f in NOISY_FIELDS}
-    return dataclasses.replace(motion, **changes)
-
-
-def _ry(a: torch.Tensor) -> torch.Tensor:
-    c, s, o, z = torch.cos(a), torch.sin(a), torch.ones_like(a), torch.zeros_like(a)
-    return torch.stack((c, z, s, z, o, z, -s, z, c), -1).reshape(*a.shape, 3, 3)
-
-
 def spine_fk(body, emb, subject, motion) -> DynamicSpine:
     """Vertebrae posed from the body's own forward kinematics (no skinning)."""
-    n = motion.num_frames
-
-    def angle(name: str) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(getattr(motion, name), dtype=np.float64))
-
-    rots = spine_joint_rotations(emb, angle("lumbar_flexion"), angle("thoracic_flexion"),
-                                 angle("lumbar_lateral"), angle("thoracic_lateral"))  # fmt: skip
-    pose = torch.zeros(n, body.num_body_joints, 3, dtype=torch.float64)
-    for j, name in enumerate(body.spine_chain()[1:]):
-        pose[:, body.joint_index(name) - 1] = rots[:, j]
-    for side in ("left", "right"):
-        pose[:, body.joint_index(f"hip_{side}") - 1, 0] = -angle(f"hip_flexion_{side}")
-    tilt = angle("pelvis_tilt") - motion.standing_pelvic_tilt
-    root = _ry(angle("pelvis_rotation")) @ rotation_z(angle("pelvis_obliquity")) @ rotation_x(tilt)
-    local = torch.cat([root.unsqueeze(1), roma.rotvec_to_rotmat(pose)], 1)
-    betas = body.shape_from_sliders(subject.sliders)[0].reshape(1, -1)
-    glob, joints = forward_kinematics(local, body.rest_joints(betas).expand(n, -1, -1),
-                                      body.levels)  # fmt: skip
-    chain = list(body.spine_chain_indices())
-    positions, frames = pose_spine(emb, glob[:, chain], joints[:, chain])
-    hips = [sagittal_angle(glob[:, 0], glob[:, body.joint_index(f"hip_{s}")])
-            for s in ("left", "right")]  # fmt: skip
-    return DynamicSpine(positions=positions.numpy(), frames=frames.numpy(), fps=motion.fps,
-                        confidence=np.ones(n), morphology=subject.morphology,
-                        pelvis_frames=glob[:, 0].numpy(),
-                        hip_flexion=(-0.5 * (hips[0] + hips[1])).numpy())  # fmt: skip
+    return skeleton_spine(subject, motion, body, emb)
 
 
 def spine_posed(body, emb, subject, motion) -> DynamicSpine:
     """Vertebrae of the full posed body of ``synth.sequence.pose_sequence``."""
     from humanmovenet.synth.sequence import pose_sequence
 
-    posed = pose_sequence(subject, motion, body, embedding=emb)
-    pelvis = roma.rotvec_to_rotmat(torch.from_numpy(posed.root_orient)).numpy()
-    hip = 0.5 * (posed.angles.hip_flexion_left + posed.angles.hip_flexion_right)
-    return DynamicSpine(positions=posed.vertebra_positions, frames=posed.vertebra_frames,
-                        fps=motion.fps, confidence=np.ones(posed.num_frames),
-                        morphology=subject.morphology, pelvis_frames=pelvis,
-                        hip_flexion=hip)  # fmt: skip
+    return ground_truth_spine(pose_sequence(subject, motion, body, embedding=emb))
 
 
 def motions(subject, seed: int, fps: float):
@@ -227,7 +178,7 @@ def main() -> None:
         emb = embed_in_body(body, body.shape_from_sliders(subject.sliders)[0], subject.morphology)
         for movement, motion in motions(subject, seed, args.fps):
             for noise in args.noise:
-                noisy = noisy_motion(motion, noise, np.random.default_rng(seed))
+                noisy = perturb_motion(motion, noise, np.random.default_rng(seed))
                 spine = build(body, emb, subject, noisy)
                 row = evaluate_one(spine, motion, movement, args.n_bootstrap, seed)
                 row.update(subject=seed, phenotype=subject.phenotype, noise_deg=noise)

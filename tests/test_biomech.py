@@ -36,7 +36,7 @@ from humanmovenet.biomech import (
     symmetry_index_from_peaks,
 )
 from humanmovenet.spine import anatomy
-from humanmovenet.spine.chain import chain_forward, disc_rotations, rotation_x, rotation_z
+from humanmovenet.spine.chain import chain_forward, disc_rotations, rotation_x
 from humanmovenet.spine.morphology import rest_disc_angles
 from humanmovenet.synth.motion import (
     SagittalMotion,
@@ -218,58 +218,15 @@ def _embedding(subject: SyntheticSubject):
     return embed_in_body(body, body.shape_from_sliders(subject.sliders)[0], subject.morphology)
 
 
-def _ry(a: torch.Tensor) -> torch.Tensor:
-    c, s, o, z = torch.cos(a), torch.sin(a), torch.ones_like(a), torch.zeros_like(a)
-    return torch.stack((c, z, s, z, o, z, -s, z, c), -1).reshape(*a.shape, 3, 3)
-
-
 def body_spine(
     subject: SyntheticSubject, motion: SagittalMotion, noise_deg: float = 0.0, seed: int = 0
 ) -> DynamicSpine:
-    """Pose the subject's body chain and spine with the motion (optional joint-angle noise).
+    """The subject's body chain and spine posed with the motion (optional per-frame angle noise,
+    a stand-in for reconstruction jitter; ``synth.spine_truth``)."""
+    from humanmovenet.synth.spine_truth import perturb_motion, skeleton_spine
 
-    Pelvis: Ry(rotation)·Rz(obliquity)·Rx(tilt − standing tilt); hips Rx(−flexion); spine
-    joints from ``spine_joint_rotations``. Noise: independent N(0, noise_deg²) per frame on
-    every commanded angle, a stand-in for reconstruction jitter.
-    """
-    from humanmovenet.body._lbs import forward_kinematics
-    from humanmovenet.spine.body import spine_joint_rotations
-    from humanmovenet.spine.chain import sagittal_angle
-    from humanmovenet.spine.embed import pose_spine
-
-    body, emb = _body(), _embedding(subject)
-    n = motion.num_frames
-    rng = np.random.default_rng(seed)
-
-    def angle(name: str) -> torch.Tensor:
-        x = np.asarray(getattr(motion, name), dtype=np.float64)
-        return torch.from_numpy(x + rng.normal(0.0, math.radians(noise_deg), n))
-
-    spine_rot = spine_joint_rotations(emb, angle("lumbar_flexion"), angle("thoracic_flexion"),
-                                      angle("lumbar_lateral"), angle("thoracic_lateral"))  # fmt: skip
-    pose = torch.zeros(n, body.num_body_joints, 3, dtype=torch.float64)
-    for j, name in enumerate(body.spine_chain()[1:]):
-        pose[:, body.joint_index(name) - 1] = spine_rot[:, j]
-    for hip in ("left", "right"):
-        pose[:, body.joint_index(f"hip_{hip}") - 1, 0] = -angle(f"hip_flexion_{hip}")
-    tilt = angle("pelvis_tilt") - motion.standing_pelvic_tilt
-    root = _ry(angle("pelvis_rotation")) @ rotation_z(angle("pelvis_obliquity")) @ rotation_x(tilt)
-    local = torch.cat([root.unsqueeze(1), roma.rotvec_to_rotmat(pose)], 1)
-    betas = body.shape_from_sliders(subject.sliders)[0].reshape(1, -1)
-    glob, joints = forward_kinematics(local, body.rest_joints(betas).expand(n, -1, -1),
-                                      body.levels)  # fmt: skip
-    chain = list(body.spine_chain_indices())
-    positions, frames = pose_spine(emb, glob[:, chain], joints[:, chain])
-    hips = [sagittal_angle(glob[:, 0], glob[:, body.joint_index(f"hip_{s}")]) for s in ("left", "right")]  # fmt: skip
-    return DynamicSpine(
-        positions=positions.numpy(),
-        frames=frames.numpy(),
-        fps=float(motion.fps),
-        confidence=np.ones(n),
-        morphology=subject.morphology,
-        pelvis_frames=glob[:, 0].numpy(),
-        hip_flexion=(-0.5 * (hips[0] + hips[1])).numpy(),
-    )
+    noisy = perturb_motion(motion, noise_deg, np.random.default_rng(seed))
+    return skeleton_spine(subject, noisy, _body(), _embedding(subject))
 
 
 @lru_cache(maxsize=32)
