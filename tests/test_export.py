@@ -7,13 +7,12 @@ libraries (numpy, trimesh, the ``bvh`` parser) and compared.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
 import numpy as np
 import pytest
-import roma
-import torch
 
 from humanmovenet.io import export_mesh as export_mesh_module
 from humanmovenet.io.export import (
@@ -34,6 +33,7 @@ from humanmovenet.io.export import (
 )
 from humanmovenet.synth.motion import generate_motion
 from humanmovenet.synth.sequence import PosedSequence, default_body, pose_sequence
+from humanmovenet.synth.spine_truth import ground_truth_spine
 from humanmovenet.synth.subject import sample_subject
 from humanmovenet.types import BodyShape, DynamicSpine, PoseSequence
 
@@ -41,31 +41,12 @@ FPS = 5.0  # few frames: the code path is the same at any rate
 
 
 def _spine(posed: PosedSequence) -> DynamicSpine:
-    """The DynamicSpine (with its PoseSequence) of a posed synthetic sequence."""
-    s = posed.subject
-    t = posed.num_frames
-    conf = np.linspace(0.5, 1.0, t)
-    pose = PoseSequence(
-        posed.body_pose,
-        posed.root_orient,
-        posed.transl,
-        BodyShape(posed.betas, "anny", s.sliders),
-        posed.motion.fps,
-        posed.joint_names,
-        conf,
-    )
-    pelvis = roma.rotvec_to_rotmat(torch.as_tensor(posed.root_orient)).numpy()
-    hip = 0.5 * (posed.angles.hip_flexion_left + posed.angles.hip_flexion_right)
-    return DynamicSpine(
-        posed.vertebra_positions,
-        posed.vertebra_frames,
-        posed.motion.fps,
-        conf,
-        s.morphology,
-        pelvis,
-        hip_flexion=hip,
-        pose=pose,
-    )
+    """The DynamicSpine (with its PoseSequence) of a posed synthetic sequence, with a varying
+    confidence so that the exports must carry it."""
+    spine = ground_truth_spine(posed)
+    conf = np.linspace(0.5, 1.0, posed.num_frames)
+    pose = dataclasses.replace(spine.pose, confidence=conf)
+    return dataclasses.replace(spine, confidence=conf, pose=pose)
 
 
 @pytest.fixture(scope="module")

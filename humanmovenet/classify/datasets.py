@@ -20,6 +20,7 @@ suffix and rejected with a clear message until the video → DynamicSpine pipeli
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -260,17 +261,7 @@ class SyntheticDataset(Sequence[Sample]):
             rng = np.random.default_rng(np.random.SeedSequence([self.seed, index, k]))
             motion = generate_motion(subject, mv, rng, fps=self.fps)
             posed = pose_sequence(subject, motion, body, embedding=emb)
-            spine = ground_truth_spine(posed)
-            out[mv] = DynamicSpine(
-                positions=spine.positions,
-                frames=spine.frames,
-                fps=spine.fps,
-                confidence=spine.confidence,
-                morphology=spine.morphology,
-                pelvis_frames=spine.pelvis_frames,
-                level_names=spine.level_names,
-                hip_flexion=spine.hip_flexion,
-            )
+            out[mv] = dataclasses.replace(ground_truth_spine(posed), pose=None)  # spine only
         return out, {"age_years": float(subject.age_years)}
 
 
