@@ -12,6 +12,7 @@ person's left. Flexion is positive, extension negative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Literal
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "DynamicSpine",
     "PHENOTYPE_LABELS",
     "Phenotype",
+    "MovementPhase",
 ]
 
 #: Vertebral levels from caudal to cranial: S1, L5…L1, T12…T1, C7…C1 (K = 25).
@@ -377,3 +379,34 @@ class Phenotype:
     def probability(self) -> float:
         """Probability of the chosen label."""
         return float(self.probabilities[self.label])
+
+
+class MovementPhase(IntEnum):
+    """Per-frame phase codes shared by the synthetic motions (``synth.motion.Phase``, ground
+    truth) and the phase detector (``biomech``), so the two compare code for code.
+
+    ``*_HOLD`` is the pause at the end of the range; ``*_RETURN`` the way back to standing.
+    Gait ground truth: the stride starts at right heel strike; ``GAIT_DOUBLE_SUPPORT`` covers
+    both double supports (0–10 % and 50–60 %), ``GAIT_RIGHT_STANCE`` right single support (left
+    swing, 10–50 %), ``GAIT_LEFT_STANCE`` left single support (right swing, 60–100 %). The
+    detector labels walking frames ``GAIT`` without sub-phases and undecided frames ``UNKNOWN``.
+    """
+
+    UNKNOWN = -1
+    STANDING = 0
+    FLEXION = 1
+    FLEXION_HOLD = 2
+    FLEXION_RETURN = 3
+    EXTENSION = 4
+    EXTENSION_HOLD = 5
+    EXTENSION_RETURN = 6
+    LATERAL_LEFT = 7
+    LATERAL_LEFT_HOLD = 8
+    LATERAL_LEFT_RETURN = 9
+    LATERAL_RIGHT = 10
+    LATERAL_RIGHT_HOLD = 11
+    LATERAL_RIGHT_RETURN = 12
+    GAIT_DOUBLE_SUPPORT = 13
+    GAIT_RIGHT_STANCE = 14
+    GAIT_LEFT_STANCE = 15
+    GAIT = 16

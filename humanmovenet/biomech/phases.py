@@ -29,10 +29,10 @@ Rules (thresholds are keyword arguments; docs/clinical_metrics.md §Phases):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
+from ..types import MovementPhase
 from .filtering import derivative_series, filter_gain, noise_sigma, smooth_series
 
 __all__ = [
@@ -56,24 +56,7 @@ MOVEMENTS: tuple[str, ...] = (
 )
 
 
-class MovementPhase(IntEnum):
-    """Per-frame phase codes (0–12 identical to ``synth.motion.Phase``)."""
-
-    UNKNOWN = -1
-    STANDING = 0
-    FLEXION = 1
-    FLEXION_HOLD = 2
-    FLEXION_RETURN = 3
-    EXTENSION = 4
-    EXTENSION_HOLD = 5
-    EXTENSION_RETURN = 6
-    LATERAL_LEFT = 7
-    LATERAL_LEFT_HOLD = 8
-    LATERAL_LEFT_RETURN = 9
-    LATERAL_RIGHT = 10
-    LATERAL_RIGHT_HOLD = 11
-    LATERAL_RIGHT_RETURN = 12
-    GAIT = 16
+# MovementPhase: the phase codes shared with the synthetic ground truth (humanmovenet.types).
 
 
 _BEND_DEG = 8.0  # trunk excursion that makes a sagittal bend

@@ -35,12 +35,12 @@ Parameter ranges and their literature are in ``docs/synthetic_motions.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 
 from humanmovenet.synth.subject import SyntheticSubject, as_generator
+from humanmovenet.types import MovementPhase
 
 __all__ = [
     "Phase",
@@ -101,31 +101,8 @@ _MAX_FORWARD_TRUNK_DEG = 135.0  # trunk inclination cap in a forward bend (assum
 _MIN_BEND_DEG = 5.0  # below this trunk excursion there is no bend to take a ratio of
 
 
-class Phase(IntEnum):
-    """Per-frame phase codes of :attr:`SagittalMotion.phase`.
-
-    ``*_HOLD`` is the pause at the end of the range; ``*_RETURN`` the way back to standing.
-    Gait: the stride starts at right heel strike; ``GAIT_DOUBLE_SUPPORT`` covers both double
-    supports (0–10 % and 50–60 %), ``GAIT_RIGHT_STANCE`` right single support (left swing,
-    10–50 %), ``GAIT_LEFT_STANCE`` left single support (right swing, 60–100 %).
-    """
-
-    STANDING = 0
-    FLEXION = 1
-    FLEXION_HOLD = 2
-    FLEXION_RETURN = 3
-    EXTENSION = 4
-    EXTENSION_HOLD = 5
-    EXTENSION_RETURN = 6
-    LATERAL_LEFT = 7
-    LATERAL_LEFT_HOLD = 8
-    LATERAL_LEFT_RETURN = 9
-    LATERAL_RIGHT = 10
-    LATERAL_RIGHT_HOLD = 11
-    LATERAL_RIGHT_RETURN = 12
-    GAIT_DOUBLE_SUPPORT = 13
-    GAIT_RIGHT_STANCE = 14
-    GAIT_LEFT_STANCE = 15
+#: Per-frame phase codes of :attr:`SagittalMotion.phase` (defined once in ``humanmovenet.types``).
+Phase = MovementPhase
 
 
 _ANGLE_FIELDS: tuple[str, ...] = (
