@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._atomic import atomic_open
 
 __all__ = ["BatchItem", "BatchResult", "run_batch", "config_hash", "collect_inputs",
            "VIDEO_SUFFIXES"]  # fmt: skip
@@ -405,12 +406,10 @@ def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _write_csv(path: Path, fields: list[str] | tuple[str, ...], rows: list[dict]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _finished(folder: Path, sha: str, chash: str) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from humanmovenet._atomic import atomic_open
 from humanmovenet.types import PHENOTYPE_LABELS, Phenotype
 
 from .datasets import MOVEMENTS, LabelledFolder, Sample
@@ -84,9 +85,8 @@ class FeatureTable:
             arrays[f"scalars/{m}"] = self.scalars[m]
             arrays[f"trajectories/{m}"] = self.trajectories[m]
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
+        with atomic_open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
         return path
 
     @classmethod

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from humanmovenet._atomic import atomic_open
 from humanmovenet.types import PHENOTYPE_LABELS, VERTEBRA_NAMES, DynamicSpine, SpineMorphology
 
 __all__ = [
@@ -123,9 +124,8 @@ def _spine_from_arrays(prefix: str, z) -> DynamicSpine:
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
 
 
 # --------------------------------------------------------------------------- synthetic

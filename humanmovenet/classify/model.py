@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from humanmovenet._atomic import atomic_open
 from humanmovenet.types import PHENOTYPE_LABELS, DynamicSpine, Phenotype
 
 from .features import (
@@ -307,9 +308,8 @@ class Classifier:
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()  # in memory: the archive name inside the file is then fixed,
         torch.save(blob, buf)  # so the same model always gives the same bytes (and sha256)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
+        with atomic_open(path, "wb") as fh:
+            fh.write(buf.getvalue())
         return path
 
     @classmethod

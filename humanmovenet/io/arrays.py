@@ -24,11 +24,11 @@ failed write never leaves a half-written file. Loading validates everything and 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from humanmovenet._atomic import atomic_open
 from humanmovenet.types import Keypoints2D, Silhouettes, ViewEstimate
 
 __all__ = [
@@ -54,17 +54,8 @@ def atomic_write_npz(path: str | os.PathLike[str], compress: bool = True, **arra
         OSError: the folder does not exist or cannot be written (nothing is left behind).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            (np.savez_compressed if compress else np.savez)(fh, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        (np.savez_compressed if compress else np.savez)(fh, **arrays)
     return path
 
 

@@ -42,20 +42,11 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     Raises:
         OSError: the folder does not exist or cannot be written (nothing is left behind).
     """
-    import tempfile
+    from humanmovenet._atomic import atomic_open
 
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
     return path
 
 

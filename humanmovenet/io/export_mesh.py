@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from humanmovenet._atomic import atomic_open
+
 __all__ = ["MESH_FORMATS", "MESHES_FORMAT", "export_meshes", "export_animated_glb", "pose_vertices"]
 
 MESH_FORMATS: tuple[str, ...] = ("glb", "obj", "ply")
@@ -432,17 +434,8 @@ def export_animated_glb(
     binary += b"\0" * (-len(binary) % 4)
     total = 12 + 8 + len(text) + 8 + len(binary)
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(np.array([_GLB_MAGIC, 2, total], dtype="<u4").tobytes())
-            fh.write(np.array([len(text), _JSON_CHUNK], dtype="<u4").tobytes() + text)
-            fh.write(np.array([len(binary), _BIN_CHUNK], dtype="<u4").tobytes() + binary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        fh.write(np.array([_GLB_MAGIC, 2, total], dtype="<u4").tobytes())
+        fh.write(np.array([len(text), _JSON_CHUNK], dtype="<u4").tobytes() + text)
+        fh.write(np.array([len(binary), _BIN_CHUNK], dtype="<u4").tobytes() + binary)
     return path

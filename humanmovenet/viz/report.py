@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from humanmovenet._atomic import atomic_open
+
 from ..biomech import DEFINITIONS, SpineMetrics
 from ..types import DynamicSpine, Phenotype
 from .angles_plot import PHASE_STYLE, plot_angles, resolve_metrics
@@ -398,12 +400,6 @@ def write_report(
         f"<pre id=provenance>{_esc(json.dumps(provenance, indent=2, default=str))}</pre>",
     ]
     text = _page(title, "\n".join(h), data_json)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp_name, out)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_open(out, "w", encoding="utf-8") as f:
+        f.write(text)
     return out
