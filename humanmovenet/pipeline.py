@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from ._paths import sha256_of, shipped_weights_dir
 from .biomech import SpineMetrics, compute_metrics
 from .io import load_keypoints, load_silhouettes, open_video, save_keypoints, save_silhouettes
 from .io.export_npz import load_dynamic_spine, save_dynamic_spine
@@ -267,10 +268,7 @@ def _file_sha256(path: Path) -> str:
                 h.update(p.name.encode())
                 h.update(_file_sha256(p).encode())
         return h.hexdigest()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_of(path)  # streamed, cached per path, mtime and size
 
 
 def _key(*parts: Any) -> str:
@@ -369,8 +367,6 @@ def _metrics(spine: DynamicSpine, c: BiomechConfig) -> SpineMetrics:
 
 
 def _weights_provenance() -> dict[str, str]:
-    from ._paths import sha256_of, shipped_weights_dir  # sha256_of caches by mtime and size
-
     folder = shipped_weights_dir()
     return {p.name: sha256_of(p) for p in sorted(folder.glob("*"))
             if p.suffix in (".npz", ".task", ".pt", ".json")}  # fmt: skip
