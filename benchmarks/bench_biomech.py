@@ -48,8 +48,8 @@ except ModuleNotFoundError:  # running from a source checkout without installati
 
 from humanmovenet.biomech import compute_metrics  # noqa: E402
 from humanmovenet.body import create  # noqa: E402
-from humanmovenet.spine.body import embed_in_body  # noqa: E402
 from humanmovenet.synth.motion import generate_motion, summarize_motion  # noqa: E402
+from humanmovenet.synth.sequence import subject_embedding  # noqa: E402
 from humanmovenet.synth.spine_truth import (  # noqa: E402
     ground_truth_spine,
     perturb_motion,
@@ -175,7 +175,7 @@ def main() -> None:
     for i in range(args.subjects):
         seed = args.seed + i
         subject = sample_subject(seed, age_range=(20.0, 80.0))
-        emb = embed_in_body(body, body.shape_from_sliders(subject.sliders)[0], subject.morphology)
+        emb = subject_embedding(body, body.shape_from_sliders(subject.sliders)[0], subject)
         for movement, motion in motions(subject, seed, args.fps):
             for noise in args.noise:
                 noisy = perturb_motion(motion, noise, np.random.default_rng(seed))

@@ -212,10 +212,10 @@ def _body():
 
 @lru_cache(maxsize=8)
 def _embedding(subject: SyntheticSubject):
-    from humanmovenet.spine.body import embed_in_body
+    from humanmovenet.synth.sequence import subject_embedding
 
     body = _body()
-    return embed_in_body(body, body.shape_from_sliders(subject.sliders)[0], subject.morphology)
+    return subject_embedding(body, body.shape_from_sliders(subject.sliders)[0], subject)
 
 
 def body_spine(

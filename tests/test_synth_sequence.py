@@ -14,8 +14,10 @@ from humanmovenet.synth.sequence import (
     default_body,
     iter_vertices,
     pose_sequence,
+    subject_embedding,
 )
 from humanmovenet.synth.subject import sample_subject
+from humanmovenet.types import SpineMorphology
 
 FPS = 6.0  # few frames: the code path is the same at any rate
 DEG = np.pi / 180.0
@@ -33,7 +35,7 @@ def subject():
 
 @pytest.fixture(scope="module")
 def embedding(body, subject):
-    return embed_in_body(body, body.shape_from_sliders(subject.sliders)[0], subject.morphology)
+    return subject_embedding(body, body.shape_from_sliders(subject.sliders)[0], subject)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +178,43 @@ def test_input_errors(body, subject):
         pose_sequence("subject", motion, body)
     with pytest.raises(ValueError, match="batch_size"):
         pose_sequence(other, motion, body, batch_size=0)
+
+
+def test_standing_lordosis_shows_on_the_skin(body):
+    """Two subjects differing only in lordosis: the more lordotic one has a hollower low back."""
+    import dataclasses
+
+    base = sample_subject(11, phenotype="neither")
+    hollow = []
+    for lordosis in (20.0, 50.0):
+        subject = dataclasses.replace(
+            base, morphology=dataclasses.replace(base.morphology, lumbar_lordosis_deg=lordosis)
+        )
+        motion = generate_motion(subject, "forward_bend", rng=2, fps=FPS)
+        seq = pose_sequence(subject, motion, body, keep_vertices=True)
+        standing = measure_morphology(seq.vertebra_frames[0])
+        assert standing.lumbar_lordosis_deg == pytest.approx(lordosis, abs=0.05)
+        assert seq.standing_spine_flexion[0] == pytest.approx(np.radians(32.0 - lordosis), abs=0.02)
+        # back skin on the mid-line: depth of the waist hollow behind the buttock/upper-back line
+        v = seq.vertices[0].astype(np.float64)
+        mid = v[np.abs(v[:, 0] - np.median(v[:, 0])) < 0.02]
+        pelvis_y = seq.joint("pelvis")[0, 1]
+        neck_y = seq.joint("neck")[0, 1]
+        ys = np.linspace(pelvis_y - 0.05, neck_y - 0.1, 24)
+        back = np.array([mid[np.abs(mid[:, 1] - y) < 0.015, 2].min() for y in ys])
+        hollow.append(float(back.max() - 0.5 * (back[0] + back[-1])))
+    assert hollow[1] > hollow[0] + 0.01  # ≥ 1 cm deeper hollow with 30° more lordosis
+
+
+def test_mean_curve_embedding_required(body):
+    subject = sample_subject(11, phenotype="neither")
+    subject = subject.__class__(**{**subject.__dict__,
+                                   "morphology": SpineMorphology(36.0, 45.0, 44.0, 0.0)})  # fmt: skip
+    motion = generate_motion(subject, "forward_bend", rng=2, fps=FPS)
+    betas = body.shape_from_sliders(subject.sliders)[0]
+    with pytest.raises(ValueError, match="subject_embedding"):
+        pose_sequence(
+            subject, motion, body, embedding=embed_in_body(body, betas, subject.morphology)
+        )
+    emb = subject_embedding(body, betas, subject)
+    assert emb.morphology.lumbar_lordosis_deg == pytest.approx(32.0, abs=0.5)

@@ -457,8 +457,7 @@ def write_dataset(
     """
     from tqdm import tqdm
 
-    from humanmovenet.spine.body import embed_in_body
-    from humanmovenet.synth.sequence import default_body
+    from humanmovenet.synth.sequence import default_body, subject_embedding
 
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
@@ -483,7 +482,7 @@ def write_dataset(
         for i in range(config.n_subjects):
             subject = _subject(config, i)
             betas = body.shape_from_sliders(subject.sliders)[0]
-            emb = embed_in_body(body, betas, subject.morphology)
+            emb = subject_embedding(body, betas, subject)
             for movement in config.movements:
                 entry = write_sequence(
                     tmp / sequence_name(i, movement),

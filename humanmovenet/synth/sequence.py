@@ -24,6 +24,16 @@ Mapping (rotations are local, in the body's world-aligned rest axes; ``Rx(a)`` t
 * **Spine**: :func:`humanmovenet.spine.body.spine_joint_rotations` for lumbar/thoracic
   flexion and lateral flexion; ``trunk_axial`` is added as a rotation about the vertical shared
   by the joints carrying the thoracic discs (in proportion to their number of discs).
+* **Standing posture shows on the skin.** The body's rest skin has one fixed back curve, so a
+  spine embedded with the subject's own lordosis and kyphosis would exist only inside the body
+  and no image could show it. Instead the spine is embedded with the population-mean lordosis
+  and kyphosis (``SpineMorphology()``; the subject's sacral slope and lateral deviation are
+  kept, :func:`subject_embedding`) and the body's spine bones are posed in *every* frame by the
+  standing offsets ``(LL_mean − LL_subject, TK_subject − TK_mean)`` on top of the motion
+  (:func:`standing_spine_flexion`), so a more lordotic subject has a more hollow back in the
+  renders. The ground truth is measured on that posed spine; angle changes are taken from the
+  subject's standing spine (``PosedSequence.rest_vertebra_frames``), which has the subject's
+  lordosis and kyphosis.
 * **Arms**: the rest pose is an A-pose with bent elbows, so the arms are set absolutely: the
   upper arm hangs with a small abduction (6–20° growing with BMI, so that arms clear the
   trunk) and is flexed forward by ``shoulder_flexion`` relative to the thorax; the forearm
@@ -64,7 +74,7 @@ from humanmovenet.spine.embed import SpineEmbedding, pose_spine
 from humanmovenet.spine.morphology import lumbar_angle, thoracic_angle
 from humanmovenet.synth.motion import Phase, SagittalMotion
 from humanmovenet.synth.subject import SyntheticSubject
-from humanmovenet.types import VERTEBRA_NAMES
+from humanmovenet.types import VERTEBRA_NAMES, SpineMorphology
 
 __all__ = [
     "MeasuredAngles",
@@ -75,6 +85,8 @@ __all__ = [
     "iter_vertices",
     "measure_angles",
     "arm_abduction_deg",
+    "subject_embedding",
+    "standing_spine_flexion",
 ]
 
 _S1, _L1 = VERTEBRA_NAMES.index("S1"), VERTEBRA_NAMES.index("L1")
@@ -144,9 +156,13 @@ class PosedSequence:
         joints: posed joint positions (world, metres, floor at y = 0).
         vertebra_positions: posed vertebral centres S1…C1 (world, metres).
         vertebra_frames: posed vertebra frames (columns: left, cranial, anterior axes).
-        rest_vertebra_frames: the embedded spine's rest frames (body frame).
+        rest_vertebra_frames: the subject's standing spine frames (body frame, pelvis at rest):
+            the embedding posed by the standing offsets; angle changes are measured from it.
         angles: :class:`MeasuredAngles`.
         vertices: posed vertices (float32) if requested, else None (use :func:`iter_vertices`).
+        standing_spine_flexion: (lumbar, thoracic) flexion of the body's spine bones in
+            standing, from the body's template posture, radians (:func:`standing_spine_flexion`);
+            a model that poses the template body adds it to the measured flexions.
 
     Shapes:
         betas: (S,); body_pose: (T, J, 3); root_orient, transl: (T, 3); joints: (T, J + 1, 3);
@@ -168,6 +184,7 @@ class PosedSequence:
     rest_vertebra_frames: np.ndarray
     angles: MeasuredAngles
     vertices: np.ndarray | None = None
+    standing_spine_flexion: tuple[float, float] = (0.0, 0.0)
 
     @property
     def num_frames(self) -> int:
@@ -278,20 +295,20 @@ def _spine_only_angles(emb: SpineEmbedding, local: torch.Tensor) -> torch.Tensor
     )
 
 
-def _spine_rotations(emb: SpineEmbedding, motion: SagittalMotion) -> torch.Tensor:
-    """Local rotation matrices (T, C-1, 3, 3) of the spine chain joints 1…C-1.
+def _chain_rotations(
+    emb: SpineEmbedding, target: torch.Tensor, axial: torch.Tensor
+) -> torch.Tensor:
+    """Local rotation matrices (T, C-1, 3, 3) whose spine-only angles equal ``target``.
 
     ``spine_joint_rotations`` reproduces the L1–S1 angle exactly in pure flexion but is off by
     up to ~1° for the thoracic angle (joints whose discs straddle two regions) and in combined
     flexion + lateral bending; a few fixed-point corrections of the commanded angles, measured
     on the spine alone, make every measured angle equal the commanded one.
+
+    Shapes:
+        target: (T, 4) lumbar/thoracic flexion, lumbar/thoracic lateral from the embedding's
+        rest; axial: (T, C-1, 3, 3).
     """
-    thoracic = [anatomy.DISC_NAMES.index(n) for n in anatomy.THORACIC_DISCS]
-    counts = np.bincount(np.asarray(emb.disc_joint)[thoracic], minlength=len(emb.chain_names))
-    share = torch.as_tensor(counts[1:] / counts.sum(), dtype=torch.float64)
-    axial = _ry(_t(motion, "trunk_axial")[:, None] * share[None, :])
-    names = ("lumbar_flexion", "thoracic_flexion", "lumbar_lateral", "thoracic_lateral")
-    target = torch.stack([_t(motion, n) for n in names], -1)
     command = target.clone()
     for _ in range(_SPINE_CORRECTIONS + 1):
         mats = roma.rotvec_to_rotmat(spine_joint_rotations(emb, *command.unbind(-1))) @ axial
@@ -300,6 +317,84 @@ def _spine_rotations(emb: SpineEmbedding, motion: SagittalMotion) -> torch.Tenso
             break
         command = command - error
     return mats
+
+
+def subject_embedding(
+    body: BodyModel, betas: torch.Tensor | np.ndarray, subject: SyntheticSubject
+) -> SpineEmbedding:
+    """The spine embedding :func:`pose_sequence` expects for a subject (module docstring).
+
+    The subject's sacral slope and lateral deviation with the population-mean lordosis and
+    kyphosis of ``SpineMorphology()``; the subject's own curves are then *posed*
+    (:func:`standing_spine_flexion`), so that the skin shows them.
+    """
+    mean = SpineMorphology()
+    morphology = SpineMorphology(
+        sacral_slope_deg=subject.morphology.sacral_slope_deg,
+        lumbar_lordosis_deg=mean.lumbar_lordosis_deg,
+        thoracic_kyphosis_deg=mean.thoracic_kyphosis_deg,
+        lateral_deviation_deg=subject.morphology.lateral_deviation_deg,
+    )
+    return embed_in_body(body, betas, morphology)
+
+
+def standing_spine_flexion(emb: SpineEmbedding, subject: SyntheticSubject) -> tuple[float, float]:
+    """(lumbar, thoracic) flexion of the spine bones that gives the subject's standing curves.
+
+    Radians from the embedding's rest: ``LL_rest − LL_subject`` (a more lordotic subject
+    extends the lumbar spine) and ``TK_subject − TK_rest``.
+    """
+    rest = torch.as_tensor(emb.rest_frames, dtype=torch.float64)
+    lumbar = -math.radians(subject.morphology.lumbar_lordosis_deg) - float(lumbar_angle(rest))
+    thoracic = math.radians(subject.morphology.thoracic_kyphosis_deg) - float(thoracic_angle(rest))
+    return lumbar, thoracic
+
+
+def _check_embedding(emb: SpineEmbedding) -> None:
+    mean = SpineMorphology()
+    got = emb.morphology
+    if (
+        abs(got.lumbar_lordosis_deg - mean.lumbar_lordosis_deg) > 0.5
+        or abs(got.thoracic_kyphosis_deg - mean.thoracic_kyphosis_deg) > 0.5
+    ):
+        raise ValueError(
+            f"the spine embedding has lordosis {got.lumbar_lordosis_deg:.1f}° and kyphosis "
+            f"{got.thoracic_kyphosis_deg:.1f}°, but pose_sequence poses the subject's curves on a "
+            f"mean-curve embedding ({mean.lumbar_lordosis_deg:.0f}°/"
+            f"{mean.thoracic_kyphosis_deg:.0f}°); build it with synth.sequence.subject_embedding."
+        )
+
+
+def _spine_rotations(
+    emb: SpineEmbedding, motion: SagittalMotion, standing: tuple[float, float] = (0.0, 0.0)
+) -> torch.Tensor:
+    """Local rotation matrices (T, C-1, 3, 3) of the spine chain joints 1…C-1.
+
+    The motion's angles (from standing) plus the ``standing`` bone flexions, exact to
+    ``_SPINE_TOLERANCE`` (:func:`_chain_rotations`); ``trunk_axial`` is shared by the joints
+    carrying the thoracic discs.
+    """
+    thoracic = [anatomy.DISC_NAMES.index(n) for n in anatomy.THORACIC_DISCS]
+    counts = np.bincount(np.asarray(emb.disc_joint)[thoracic], minlength=len(emb.chain_names))
+    share = torch.as_tensor(counts[1:] / counts.sum(), dtype=torch.float64)
+    axial = _ry(_t(motion, "trunk_axial")[:, None] * share[None, :])
+    names = ("lumbar_flexion", "thoracic_flexion", "lumbar_lateral", "thoracic_lateral")
+    target = torch.stack([_t(motion, n) for n in names], -1)
+    target = target + torch.tensor([standing[0], standing[1], 0.0, 0.0], dtype=torch.float64)
+    return _chain_rotations(emb, target, axial)
+
+
+def _standing_frames(emb: SpineEmbedding, standing: tuple[float, float]) -> np.ndarray:
+    """The subject's standing vertebra frames (25, 3, 3): the embedding posed by ``standing``."""
+    target = torch.tensor([[standing[0], standing[1], 0.0, 0.0]], dtype=torch.float64)
+    c = len(emb.chain_names)
+    local = _chain_rotations(emb, target, torch.eye(3, dtype=torch.float64).expand(1, c - 1, 3, 3))
+    globals_ = [torch.eye(3, dtype=torch.float64)[None]]
+    for k in range(local.shape[1]):
+        globals_.append(globals_[-1] @ local[:, k])
+    chain = torch.stack(globals_, 1)
+    _, frames = pose_spine(emb, chain, torch.zeros(*chain.shape[:2], 3, dtype=torch.float64))
+    return frames[0].numpy()
 
 
 def body_inputs(
@@ -315,7 +410,7 @@ def body_inputs(
         subject: the person (for the standing pelvic tilt and BMI).
         motion: the motion, generated for this subject.
         body: the body model.
-        embedding: the subject's spine embedding in ``body`` (:func:`embed_in_body`).
+        embedding: the subject's spine embedding in ``body`` (:func:`subject_embedding`).
         betas: the subject's shape.
 
     Returns:
@@ -337,7 +432,8 @@ def body_inputs(
     obl, rot = _t(motion, "pelvis_obliquity"), _t(motion, "pelvis_rotation")
     root = roma.rotmat_to_rotvec(_ry(rot) @ _rx(d_tilt) @ _rz(obl))  # (see legs below)
     # 2. Spine.
-    spine = roma.rotmat_to_rotvec(_spine_rotations(embedding, motion))
+    standing = standing_spine_flexion(embedding, subject)
+    spine = roma.rotmat_to_rotvec(_spine_rotations(embedding, motion, standing))
     for j, name in enumerate(body.spine_chain()[1:]):
         put(name, spine[:, j])
     # 3. Legs; a sideways pelvis shift dx (lateral bend, gait sway) tilts both legs in the
@@ -396,7 +492,7 @@ def measure_angles(
         body: the body model that produced ``joint_rotations``.
         joint_rotations: global joint rotations relative to rest (``BodyOutput``).
         vertebra_frames: posed vertebra frames (``pose_from_body_output``).
-        rest_vertebra_frames: the spine's rest frames (``SpineEmbedding.rest_frames``).
+        rest_vertebra_frames: the spine's standing frames (``PosedSequence.rest_vertebra_frames``).
         standing_pelvic_tilt: the subject's standing anterior pelvic tilt, radians.
         rest_joints: the body's rest joints for this shape; hip flexion is then anatomical
             (0 = femur along the pelvis's vertical axis) instead of relative to the rest pose.
@@ -521,9 +617,8 @@ def pose_sequence(
         subject: the person.
         motion: a motion generated for this subject (:func:`synth.motion.generate_motion`).
         body: the body model; default: the shipped anny body (:func:`default_body`).
-        embedding: the subject's spine embedding (default: computed with
-            :func:`spine.body.embed_in_body` from the subject's morphology; pass it to reuse it
-            over several motions of the same subject).
+        embedding: the subject's spine embedding (default: :func:`subject_embedding`; pass
+            it to reuse it over several motions of the same subject).
         keep_vertices: also keep the posed vertices (float32; T × V × 3 × 4 bytes, ~165 kB per
             frame for anny). Otherwise regenerate them with :func:`iter_vertices`.
         batch_size: frames per body forward pass (memory vs speed).
@@ -532,14 +627,18 @@ def pose_sequence(
         The :class:`PosedSequence`.
 
     Raises:
-        ValueError: wrong argument types, a motion from another subject, batch_size < 1.
+        ValueError: wrong argument types, a motion from another subject, batch_size < 1, an
+            embedding not built by :func:`subject_embedding`.
     """
     _check_pair(subject, motion)
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1 frame, got {batch_size}.")
     body = body or default_body()
     betas = body.shape_from_sliders(subject.sliders)[0]
-    emb = embedding or embed_in_body(body, betas, subject.morphology)
+    emb = embedding or subject_embedding(body, betas, subject)
+    _check_embedding(emb)
+    standing = standing_spine_flexion(emb, subject)
+    rest_frames = _standing_frames(emb, standing)
     inputs = body_inputs(subject, motion, body, emb, betas)
     n = motion.num_frames
     # 1. Pose in batches; keep joints, rotations, lowest vertex and (optionally) vertices.
@@ -572,7 +671,7 @@ def pose_sequence(
         body,
         rots_t,
         frames,
-        torch.as_tensor(emb.rest_frames),
+        torch.as_tensor(rest_frames),
         motion.standing_pelvic_tilt,
         body.rest_joints(torch.as_tensor(betas, dtype=torch.float64).reshape(1, -1))[0],
     )
@@ -591,9 +690,10 @@ def pose_sequence(
         joints=joints_t.numpy() + transl[:, None, :],
         vertebra_positions=positions.numpy() + transl[:, None, :],
         vertebra_frames=frames.numpy(),
-        rest_vertebra_frames=np.asarray(emb.rest_frames, dtype=np.float64),
+        rest_vertebra_frames=rest_frames,
         angles=angles,
         vertices=vertices,
+        standing_spine_flexion=standing,
     )
 
 

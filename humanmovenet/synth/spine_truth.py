@@ -104,23 +104,27 @@ def skeleton_spine(subject, motion, body=None, embedding=None) -> DynamicSpine:
     Args:
         subject, motion: a :class:`SyntheticSubject` and a motion generated for it.
         body: the shipped body (default ``synth.sequence.default_body()``).
-        embedding: the subject's spine embedding (default: computed).
+        embedding: the subject's spine embedding (default:
+            :func:`humanmovenet.synth.sequence.subject_embedding`; the subject's own standing
+            curves are posed on it, as in ``pose_sequence``).
     """
     from humanmovenet.body._lbs import forward_kinematics
-    from humanmovenet.spine.body import embed_in_body, spine_joint_rotations
+    from humanmovenet.spine.body import spine_joint_rotations
     from humanmovenet.spine.chain import rotation_x, rotation_z, sagittal_angle
     from humanmovenet.spine.embed import pose_spine
-    from humanmovenet.synth.sequence import default_body
+    from humanmovenet.synth.sequence import default_body, standing_spine_flexion, subject_embedding
 
     body = body or default_body()
     betas = body.shape_from_sliders(subject.sliders)[0]
-    emb = embedding or embed_in_body(body, betas, subject.morphology)
+    emb = embedding or subject_embedding(body, betas, subject)
+    lumbar0, thoracic0 = standing_spine_flexion(emb, subject)
     n = motion.num_frames
 
     def angle(name: str) -> torch.Tensor:
         return torch.from_numpy(np.asarray(getattr(motion, name), dtype=np.float64))
 
-    rots = spine_joint_rotations(emb, angle("lumbar_flexion"), angle("thoracic_flexion"),
+    rots = spine_joint_rotations(emb, angle("lumbar_flexion") + lumbar0,
+                                 angle("thoracic_flexion") + thoracic0,
                                  angle("lumbar_lateral"), angle("thoracic_lateral"))  # fmt: skip
     pose = torch.zeros(n, body.num_body_joints, 3, dtype=torch.float64)
     for j, name in enumerate(body.spine_chain()[1:]):
