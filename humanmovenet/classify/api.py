@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from humanmovenet._atomic import atomic_open
-from humanmovenet.types import PHENOTYPE_LABELS, Phenotype
+from humanmovenet.types import PHENOTYPE_LABELS, DynamicSpine, Phenotype
 
 from .datasets import MOVEMENTS, LabelledFolder, Sample
 from .evaluation import Scores, score_predictions, stratified_subject_folds
@@ -176,10 +176,15 @@ def extract_features(
     )
 
 
+def _default_inputs(table: FeatureTable) -> tuple[str, ...]:
+    """Every movement the table holds for all subjects, in MOVEMENTS order."""
+    return tuple(m for m in MOVEMENTS if m in table.scalars)
+
+
 def train(
     dataset: Sequence[Sample] | FeatureTable,
     model: str = "logistic",
-    inputs: Sequence[str] = MOVEMENTS,
+    inputs: Sequence[str] | None = None,
     seed: int = 0,
     *,
     hyperparameters: Mapping[str, float] | None = None,
@@ -190,7 +195,9 @@ def train(
     Args:
         dataset: labelled samples (or their :class:`FeatureTable`).
         model: ``"logistic"`` (interpretable baseline) or ``"sequence"`` (1D-conv + scalars).
-        inputs: movements to use: ``("forward_bend",)``, ``("backward_bend",)`` or both.
+        inputs: movements to use: ``("forward_bend",)``, ``("backward_bend",)`` or both;
+            None (default) = every movement recorded for every subject, so a folder of
+            backward-bend clips only trains a backward-bend model.
         seed: torch seed; same data and seed → identical weights.
         hyperparameters: overrides of ``model.DEFAULT_HYPERPARAMETERS[model]``.
         progress: show progress bars.
@@ -199,8 +206,9 @@ def train(
         The trained :class:`Classifier` (``.save(path)`` to keep it).
     """
     _check_kind(model)
-    inputs = _check_inputs(inputs)
+    inputs = None if inputs is None else _check_inputs(inputs)
     table = extract_features(dataset, progress=progress)
+    inputs = _default_inputs(table) if inputs is None else inputs
     x, t, y = table.select(inputs)
     clf = fit(model, inputs, x, t, y, seed=seed, hyperparameters=hyperparameters,
               progress=progress)  # fmt: skip
@@ -263,7 +271,7 @@ def cross_validate(
     dataset: Sequence[Sample] | FeatureTable,
     folds: int = 5,
     model: str = "logistic",
-    inputs: Sequence[str] = MOVEMENTS,
+    inputs: Sequence[str] | None = None,
     seed: int = 0,
     *,
     n_bootstrap: int = 2000,
@@ -287,12 +295,13 @@ def cross_validate(
         ValueError: see :func:`~humanmovenet.classify.evaluation.stratified_subject_folds`.
     """
     _check_kind(model)
-    inputs = _check_inputs(inputs)
+    inputs = None if inputs is None else _check_inputs(inputs)
     if isinstance(dataset, LabelledFolder):  # check the folds before loading any file
         stratified_subject_folds([PHENOTYPE_LABELS.index(v) for v in dataset.labels],
                                  dataset.subjects, folds, seed=seed)  # fmt: skip
     table = extract_features(dataset, progress=progress)
     splits = stratified_subject_folds(table.labels, table.subjects, folds, seed=seed)
+    inputs = _default_inputs(table) if inputs is None else inputs
     x, t, y = table.select(inputs)
     pred = np.full(len(y), -1)
     proba = np.zeros((len(y), len(PHENOTYPE_LABELS)))
@@ -359,10 +368,14 @@ def load_shipped(model: str = "logistic", path: str | os.PathLike[str] | None = 
 
 
 def predict(data, classifier: Classifier | str | os.PathLike[str] | None = None) -> Phenotype:
-    """Classify one person (movement → DynamicSpine mapping, or an object with ``.spines``).
+    """Classify one person (movement → DynamicSpine mapping, an object with ``.spines``, or
+    one :class:`~humanmovenet.pipeline.Analysis`).
 
     Args:
-        data: e.g. ``{"forward_bend": spine_fb, "backward_bend": spine_bb}``.
+        data: e.g. ``{"forward_bend": spine_fb, "backward_bend": spine_bb}``; an ``Analysis``
+            counts as the movement its metrics detected (``{analysis.metrics.movement:
+            analysis.spine}``), so a backward-bend classifier accepts the analysis of a
+            backward-bend video directly.
         classifier: a :class:`Classifier`, a path to a saved one, or None for the shipped
             logistic model (trained on synthetic phenotypes; uses both bends).
     """
@@ -370,4 +383,7 @@ def predict(data, classifier: Classifier | str | os.PathLike[str] | None = None)
         classifier = load_shipped("logistic")
     elif not isinstance(classifier, Classifier):
         classifier = Classifier.load(classifier)
+    spine, metrics = getattr(data, "spine", None), getattr(data, "metrics", None)
+    if isinstance(spine, DynamicSpine) and metrics is not None and not hasattr(data, "spines"):
+        data = {str(metrics.movement): spine}
     return classifier.predict(data)

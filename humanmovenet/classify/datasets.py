@@ -11,10 +11,11 @@ one :class:`~humanmovenet.types.DynamicSpine` per movement. Two sources:
   (``subject,movement,file,label``), the real clinical use: an expert labels their patients
   and the classifier learns that expert's classification.
 
-Today a ``file`` in the CSV must be a ``DynamicSpine`` NPZ written by
-:func:`humanmovenet.io.export.save_dynamic_spine`. Video files are recognised by their
-suffix and rejected with a clear message until the video → DynamicSpine pipeline exists;
-:meth:`LabelledFolder.load_spine` is the single place to add it (see ``docs/classifier.md``).
+A ``file`` in the CSV is either a video (recognised by its suffix, :data:`VIDEO_SUFFIXES`),
+analysed with :func:`humanmovenet.analyze` — stage results cached on disk, so a second run reads
+instead of recomputing — or a ``DynamicSpine`` NPZ written by
+:func:`humanmovenet.io.export.save_dynamic_spine` (e.g. an ``Analysis`` folder's
+``dynamic_spine.npz``). See ``docs/classifier.md``.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ __all__ = [
 #: Movements the classifier uses, in feature order.
 MOVEMENTS: tuple[str, ...] = ("forward_bend", "backward_bend")
 
-#: File suffixes recognised as videos in a labels CSV (not yet supported as inputs).
+#: File suffixes recognised as videos in a labels CSV (analysed with ``humanmovenet.analyze``).
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
 _CACHE_ENV = "HUMANMOVENET_CACHE_DIR"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: standing curves posed on the body (synth subject_embedding)
 _REQUIRED_COLUMNS = ("subject", "movement", "file", "label")
 
 
@@ -242,9 +243,8 @@ class SyntheticDataset(Sequence[Sample]):
         self, index: int, label: str, movements: Sequence[str]
     ) -> tuple[dict[str, DynamicSpine], dict[str, float]]:
         # Lazy imports: the classifier itself never depends on the synthetic stage.
-        from humanmovenet.spine.body import embed_in_body
         from humanmovenet.synth.motion import generate_motion
-        from humanmovenet.synth.sequence import default_body, pose_sequence
+        from humanmovenet.synth.sequence import default_body, pose_sequence, subject_embedding
         from humanmovenet.synth.spine_truth import ground_truth_spine
         from humanmovenet.synth.subject import sample_subject
 
@@ -254,7 +254,7 @@ class SyntheticDataset(Sequence[Sample]):
         subj_rng = np.random.default_rng(np.random.SeedSequence([self.seed, index, 0]))
         subject = sample_subject(subj_rng, phenotype=label)
         betas = body.shape_from_sliders(subject.sliders)[0]
-        emb = embed_in_body(body, betas, subject.morphology)
+        emb = subject_embedding(body, betas, subject)
         out = {}
         for mv in movements:
             k = 1 + MOVEMENTS.index(mv)
@@ -276,6 +276,21 @@ def _normalise_label(raw: str) -> str | None:
     return None
 
 
+def _video_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a video (opens the container only), or None."""
+    import av
+
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    try:
+        with av.open(str(path), mode="r") as container:
+            if not container.streams.video:
+                return "no video stream"
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
 class LabelledFolder(Sequence[Sample]):
     """A researcher's folder of per-movement recordings with a labels CSV.
 
@@ -288,19 +303,28 @@ class LabelledFolder(Sequence[Sample]):
 
     * ``subject``: any id; all rows of a subject must carry the same label.
     * ``movement``: ``forward_bend`` or ``backward_bend``.
-    * ``file``: path relative to the folder (or absolute). Today a ``DynamicSpine`` NPZ written
-      by :func:`humanmovenet.io.export.save_dynamic_spine`; video files are recognised and
-      rejected until the video → spine pipeline is available (see :meth:`load_spine`).
+    * ``file``: path relative to the folder (or absolute): a video (``.mp4 .mov .avi .mkv
+      .webm .m4v``; one side-view recording of that movement) or a ``DynamicSpine`` NPZ
+      written by :func:`humanmovenet.io.export.save_dynamic_spine`.
     * ``label``: ``FP``, ``EP`` or ``neither`` (case-insensitive).
 
-    Everything is checked when the folder is opened (columns, labels, movements, files, one
-    label per subject, duplicates, at least two classes); spines are loaded on first access.
+    Everything that can be checked cheaply is checked when the folder is opened (columns,
+    labels, movements, files exist, videos open and have a video stream, one label per subject,
+    duplicates, at least two classes). Spines are loaded on first access: the first access
+    analyses every video of the folder (progress bar; :func:`humanmovenet.analyze` with the
+    movement from the CSV and ``config``), cached on disk, so later runs are fast. An analysis
+    that fails (undecodable frames, no person found) raises a ValueError naming the CSV line.
 
     Args:
         folder: the folder holding the files.
         labels_csv: the CSV (default ``<folder>/labels.csv``).
         movements: keep only these movements; subjects lacking one of them are dropped with a
             note in :attr:`dropped` (default: keep every movement present).
+        config: a :class:`humanmovenet.pipeline.PipelineConfig` for the videos (default: the
+            defaults with no bootstrap — the classifier computes its own features). The
+            movement of each video is taken from the CSV.
+        cache: re-use cached stage results of earlier analyses of the same videos.
+        progress: show a progress bar while analysing videos.
 
     Raises:
         FileNotFoundError: missing folder or CSV.
@@ -313,8 +337,14 @@ class LabelledFolder(Sequence[Sample]):
         labels_csv: str | os.PathLike[str] | None = None,
         *,
         movements: Sequence[str] | None = None,
+        config=None,  # noqa: ANN001 - PipelineConfig (imported lazily: a later stage)
+        cache: bool = True,
+        progress: bool = True,
     ) -> None:
         self.folder = Path(folder)
+        self.config = config
+        self.cache = bool(cache)
+        self.progress = bool(progress)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"folder {self.folder} does not exist.")
         self.labels_csv = Path(labels_csv) if labels_csv else self.folder / "labels.csv"
@@ -327,8 +357,10 @@ class LabelledFolder(Sequence[Sample]):
             bad = [m for m in movements if m not in MOVEMENTS]
             if bad:
                 raise ValueError(f"movements must be from {MOVEMENTS}, got {bad}.")
+        self._lines: dict[Path, int] = {}  # file → CSV line, for error messages
         self._entries, self.dropped = self._read(movements)
         self._memory: dict[int, Sample] = {}
+        self._video_spines: dict[tuple[Path, str], DynamicSpine] = {}
 
     def _read(self, movements: Sequence[str] | None):
         where = str(self.labels_csv)
@@ -365,12 +397,20 @@ class LabelledFolder(Sequence[Sample]):
                 errors.append(f"line {line}: file {file!r} not found in {self.folder}")
                 continue
             if path.suffix.lower() in VIDEO_SUFFIXES:
+                problem = _video_problem(path)
+                if problem:
+                    errors.append(
+                        f"line {line}: {file!r} is a video file that cannot be read ({problem}); "
+                        "re-export it (e.g. ffmpeg -i in.mov -c:v libx264 out.mp4) or fix the row"
+                    )
+                    continue
+            elif path.suffix.lower() != ".npz":
                 errors.append(
-                    f"line {line}: {file!r} is a video; training from videos needs the video → "
-                    "DynamicSpine pipeline, which is not available yet. Export each recording's "
-                    "spine with humanmovenet.io.export.save_dynamic_spine and list the .npz"
+                    f"line {line}: {file!r} is neither a video ({' '.join(VIDEO_SUFFIXES)}) nor a "
+                    "DynamicSpine .npz"
                 )
                 continue
+            self._lines.setdefault(path, line)
             entry = subjects.setdefault(subj, {"label": label, "files": {}, "line": line})
             if entry["label"] != label:
                 errors.append(
@@ -419,19 +459,79 @@ class LabelledFolder(Sequence[Sample]):
     def label_of(self, i: int) -> str:
         return self._entries[i][1]
 
+    @property
+    def videos(self) -> list[tuple[Path, str]]:
+        """(video path, movement) of every video row kept, in subject order."""
+        return [(p, mv) for _, _, files in self._entries for mv, p in files.items()
+                if p.suffix.lower() in VIDEO_SUFFIXES]  # fmt: skip
+
     @staticmethod
     def load_spine(path: Path) -> DynamicSpine:
-        """Read one recording as a DynamicSpine (today: a ``save_dynamic_spine`` NPZ).
-
-        This is the one place where video support will be added: run the video → spine
-        pipeline here when ``path.suffix`` is a video suffix.
-        """
+        """Read one ``save_dynamic_spine`` NPZ (videos go through :meth:`analyse_videos`)."""
         from humanmovenet.io.export_npz import load_dynamic_spine
 
         try:
             return load_dynamic_spine(path)
         except ValueError as err:
             raise ValueError(f"{path}: not a readable DynamicSpine NPZ: {err}") from err
+
+    def _config_for(self, movement: str):  # noqa: ANN202 - PipelineConfig
+        from humanmovenet.pipeline import BiomechConfig, PipelineConfig
+
+        base = self.config if self.config is not None else PipelineConfig(
+            biomech=BiomechConfig(n_bootstrap=0))  # fmt: skip
+        return dataclasses.replace(
+            base, biomech=dataclasses.replace(base.biomech, movement=movement)
+        )
+
+    def analyse_videos(self, progress: bool | None = None) -> None:
+        """Analyse every video of the folder not analysed yet (done on first access anyway).
+
+        Each video runs through :func:`humanmovenet.analyze` with the stage cache (a second
+        run on the same videos and settings reads the cached stages: well under a second per
+        video). Only the resulting spine is kept in memory.
+
+        Raises:
+            ValueError: a video cannot be decoded or shows no person; the message names the
+                CSV line and the file.
+        """
+        todo = [(p, mv) for p, mv in self.videos if (p, mv) not in self._video_spines]
+        if not todo:
+            return
+        from humanmovenet.pipeline import analyze
+
+        show = self.progress if progress is None else progress
+        bar = None
+        if show:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc="analysing videos", unit="video")
+        try:
+            for path, mv in todo:
+                if bar is not None:
+                    bar.set_postfix_str(path.name, refresh=True)
+                line = self._lines.get(path, "?")
+                try:
+                    analysis = analyze(path, self._config_for(mv), cache=self.cache)
+                except FileNotFoundError as err:  # deleted since the CSV was checked
+                    raise ValueError(f"{self.labels_csv}: line {line}: {err}") from err
+                except ValueError as err:
+                    raise ValueError(
+                        f"{self.labels_csv}: line {line}: analysing {path.name} ({mv}) failed: "
+                        f"{err}"
+                    ) from err
+                self._video_spines[(path, mv)] = analysis.spine
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _spine(self, path: Path, movement: str) -> DynamicSpine:
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            self.analyse_videos()  # all of them at once, with one progress bar
+            return self._video_spines[(path, movement)]
+        return self.load_spine(path)
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
@@ -443,7 +543,7 @@ class LabelledFolder(Sequence[Sample]):
             raise IndexError(f"subject index {i} out of range for {len(self)} subjects.")
         if i not in self._memory:
             subj, label, files = self._entries[i]
-            self._memory[i] = Sample(subj, label, {m: self.load_spine(p) for m, p in files.items()})
+            self._memory[i] = Sample(subj, label, {m: self._spine(p, m) for m, p in files.items()})
         return self._memory[i]
 
     def __iter__(self) -> Iterator[Sample]:
