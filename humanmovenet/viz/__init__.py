@@ -7,11 +7,14 @@
 * :func:`write_report` — one self-contained HTML file (3D viewer, metrics, phenotype, quality,
   provenance); works offline.
 * :func:`plot_spine_panels` — body + spine panels of the foundation demo.
+* :func:`write_overlay_video` — the analysis drawn on the real frames (landmarks, silhouette
+  outline, projected body and spine, lumbar angle), an MP4 written frame by frame.
 
 See docs/visualisation.md.
 """
 
 from .angles_plot import PHASE_STYLE, phase_runs, plot_angles
+from .overlay import OverlayCamera, overlay_camera, project_points, write_overlay_video
 from .report import report_data, write_report
 from .spine_phases import (
     LABELLED_LEVELS,
@@ -35,4 +38,8 @@ __all__ = [
     "LABELLED_LEVELS",
     "SpinePanel",
     "plot_spine_panels",
+    "write_overlay_video",
+    "overlay_camera",
+    "project_points",
+    "OverlayCamera",
 ]
