@@ -211,43 +211,148 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One ``--<stage>-<setting>`` flag per scalar field of the PipelineConfig stages.
 
     Defaults are not repeated here: a flag left out keeps the dataclass default (or the value
-    from ``--config``), so each default lives in one place.
+    from ``--config``), so each default lives in one place. The fields are read from the
+    package's source (:func:`config_field_specs`), so ``--help`` does not import torch.
     """
+    parser.add_argument("--config", metavar="TOML",
+                        help="settings file: [video], [pose], [reconstruct], [biomech] tables")  # fmt: skip
+    for section, doc, fields in config_field_specs():
+        group = parser.add_argument_group(f"{section} settings ([{section}] in --config)")
+        doc = doc.split("Attributes:")[-1]
+        for name, (conv, choices), default in fields:
+            flag = f"--{section}-{name.replace('_', '-')}"
+            dest = f"cfg__{section}__{name}"
+            described = _field_help(doc, name)
+            text = f"{described} (default: {default})" if described else f"default: {default}"
+            if conv is bool:
+                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=text)  # fmt: skip
+            else:
+                group.add_argument(flag, dest=dest, type=conv, choices=choices, default=None,
+                                   metavar=None if choices else conv.__name__.upper(),
+                                   help=text)  # fmt: skip
+
+
+_Spec = list[tuple[str, str, list[tuple[str, tuple, object]]]]
+
+
+def config_field_specs(*, from_source: bool = True) -> _Spec:
+    """[(section, class docstring, [(field, (converter, choices), default)])] of the scalar
+    settings of :class:`humanmovenet.pipeline.PipelineConfig`.
+
+    Read from the source files with :mod:`ast` (importing the pipeline would load torch and
+    MediaPipe, seconds before ``--help`` could print); falls back to importing the dataclasses
+    when the source cannot be read that way (e.g. a default that is not a literal). Both ways
+    give the same list (tested).
+    """
+    if from_source:
+        try:
+            return _specs_from_source()
+        except (OSError, SyntaxError, ValueError, KeyError):
+            pass
+    return _specs_from_classes()
+
+
+def _specs_from_classes() -> _Spec:
     import dataclasses
     import typing
 
     from .pipeline import PipelineConfig
 
-    parser.add_argument("--config", metavar="TOML",
-                        help="settings file: [video], [pose], [reconstruct], [biomech] tables")  # fmt: skip
+    out = []
     for section in dataclasses.fields(PipelineConfig):
-        kind = (
-            section.default_factory()
-            if section.default_factory is not dataclasses.MISSING
-            else None
-        )
-        if kind is None:
+        if section.default_factory is dataclasses.MISSING:
             continue
-        group = parser.add_argument_group(f"{section.name} settings ([{section.name}] in --config)")
-        hints = typing.get_type_hints(type(kind))
-        doc = (type(kind).__doc__ or "").split("Attributes:")[-1]
+        kind = type(section.default_factory())
+        hints = typing.get_type_hints(kind)
+        fields = []
         for f in dataclasses.fields(kind):
             flag = _flag_type(hints[f.name])
+            if flag is not None:
+                fields.append((f.name, flag, f.default))
+        out.append((section.name, kind.__doc__ or "", fields))
+    return out
+
+
+def _specs_from_source() -> _Spec:
+    import ast
+
+    root = Path(__file__).resolve().parent
+    cache: dict[Path, ast.Module] = {}
+
+    def module(path: Path) -> ast.Module:
+        if path not in cache:
+            cache[path] = ast.parse(path.read_text(encoding="utf-8"))
+        return cache[path]
+
+    def find(path: Path, name: str) -> ast.ClassDef:
+        tree = module(path)
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                return node
+        for node in tree.body:  # re-exported: follow `from .x import Name`
+            if isinstance(node, ast.ImportFrom) and any(
+                a.name == name and a.asname is None for a in node.names
+            ):
+                parts = (node.module or "").split(".")
+                if node.level == 0 and parts[0] == root.name:  # from humanmovenet.x import
+                    base = root.joinpath(*parts[1:])
+                elif node.level >= 1:  # from .x import / from ..x import
+                    base = path.parents[node.level - 1].joinpath(*parts)
+                else:
+                    continue
+                target = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+                return find(target, name)
+        raise KeyError(name)
+
+    def default_factory(value: ast.expr | None) -> str | None:
+        if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "field":
+            for kw in value.keywords:
+                if kw.arg == "default_factory" and isinstance(kw.value, ast.Name):
+                    return kw.value.id
+        return None
+
+    pipeline = root / "pipeline.py"
+    out = []
+    for node in find(pipeline, "PipelineConfig").body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        kind = default_factory(node.value)
+        if kind is None:
+            continue
+        cls = find(pipeline, kind)
+        fields = []
+        for f in cls.body:
+            if not (isinstance(f, ast.AnnAssign) and isinstance(f.target, ast.Name)):
+                continue
+            flag = _flag_type_from_text(ast.unparse(f.annotation))
             if flag is None:
                 continue
-            conv, choices = flag
-            name = f"--{section.name}-{f.name.replace('_', '-')}"
-            dest = f"cfg__{section.name}__{f.name}"
-            default = getattr(kind, f.name)
-            described = _field_help(doc, f.name)
-            text = f"{described} (default: {default})" if described else f"default: {default}"
-            if conv is bool:
-                group.add_argument(name, dest=dest, action=argparse.BooleanOptionalAction,
-                                   default=None, help=text)  # fmt: skip
-            else:
-                group.add_argument(name, dest=dest, type=conv, choices=choices, default=None,
-                                   metavar=None if choices else conv.__name__.upper(),
-                                   help=text)  # fmt: skip
+            if f.value is None:
+                raise ValueError(f"{kind}.{f.target.id} has no default")
+            fields.append((f.target.id, flag, ast.literal_eval(f.value)))
+        out.append((node.target.id, ast.get_docstring(cls, clean=False) or "", fields))
+    return out
+
+
+def _flag_type_from_text(text: str):  # noqa: ANN202 - (converter, choices) | None
+    """:func:`_flag_type` of an annotation written as source text."""
+    import ast
+
+    parts = [p.strip() for p in text.split("|")]
+    parts = [p for p in parts if p != "None"]
+    if len(parts) != 1:
+        return None
+    one = parts[0]
+    if one.startswith("Optional[") and one.endswith("]"):
+        return _flag_type_from_text(one[len("Optional[") : -1])
+    scalars = {"int": int, "float": float, "str": str, "bool": bool}
+    if one in scalars:
+        return (scalars[one], None)
+    if one.startswith("Literal[") and one.endswith("]"):
+        values = ast.literal_eval(f"({one[len('Literal[') : -1]},)")
+        return (type(values[0]), tuple(values))
+    return None
 
 
 def _field_help(doc: str, name: str) -> str:
@@ -295,8 +400,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         analysis.save(out)
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if args.overlay:
+        from .viz.overlay import write_overlay_video
+
+        try:
+            write_overlay_video(analysis, video, out / "overlay.mp4", progress=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {out / 'overlay.mp4'}: {exc.strerror or exc}") from exc
     print(analysis.summary())
-    print(f"wrote {out}")
+    print(f"wrote {out}" + (" (with overlay.mp4)" if args.overlay else ""))
     for flag in analysis.flags:
         print(f"humanmovenet: warning: {flag}", file=sys.stderr)
     view = analysis.keypoints.view
@@ -319,6 +431,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
     print(f"wrote {path} (open it in any browser; it works offline)")
+    if args.overlay:
+        from .viz.overlay import write_overlay_video
+
+        video = Path(args.video) if args.video else Path(analysis.video)
+        target = out.with_name(f"{out.stem}_overlay.mp4")
+        try:
+            write_overlay_video(analysis, video, target, progress=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        print(f"wrote {target}")
     return EXIT_OK
 
 
@@ -345,8 +467,304 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_FLAGGED if result.failed else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+def _cmd_train_classifier(args: argparse.Namespace) -> int:
+    if (args.labels is None) == (args.synthetic is None):
+        print("humanmovenet train classifier: error: give a labels CSV or --synthetic N "
+              "(exactly one)", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if args.folds == 1 or args.folds < 0:
+        print(f"humanmovenet train classifier: error: --folds must be 0 (no cross-validation) "
+              f"or >= 2, got {args.folds}", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    out = Path(args.out).expanduser().absolute()
+    _prepare_out(out)[1].rmdir()  # fail early (before minutes of work) if out is unwritable
+    from . import classify
+
+    inputs = tuple(args.inputs) if args.inputs else None
+    if args.labels is not None:
+        csv_path = Path(args.labels)
+        if not csv_path.is_file():
+            raise FileNotFoundError(f"{csv_path}: no such labels CSV (columns: subject, "
+                                    "movement, file, label; see docs/classifier.md).")  # fmt: skip
+        config = None
+        if _has_config(args):
+            import dataclasses
+
+            config = config_from_args(args)
+            if args.cfg__biomech__n_bootstrap is None:  # the classifier needs no metric CIs
+                config = dataclasses.replace(
+                    config, biomech=dataclasses.replace(config.biomech, n_bootstrap=0)
+                )
+        data = classify.LabelledFolder(csv_path.parent, csv_path, movements=inputs,
+                                       config=config,
+                                       cache=not args.no_cache,
+                                       progress=not args.no_progress)  # fmt: skip
+        source = f"labels {csv_path.resolve()} ({len(data)} subjects)"
+        if data.videos:
+            with _quiet_native_logs():
+                data.analyse_videos()
+    else:
+        if args.synthetic < 3:
+            raise ValueError(f"--synthetic needs at least 3 subjects (one per class), got "
+                             f"{args.synthetic}.")  # fmt: skip
+        data = classify.SyntheticDataset(args.synthetic, seed=args.seed,
+                                         movements=inputs or classify.MOVEMENTS)  # fmt: skip
+        source = (f"SYNTHETIC phenotypes: SyntheticDataset({args.synthetic}, seed={args.seed}), "
+                  "exact ground-truth spines")  # fmt: skip
+    table = classify.extract_features(data, progress=not args.no_progress)
+    cv = None
+    if args.folds:
+        cv = classify.cross_validate(table, folds=args.folds, model=args.model, inputs=inputs,
+                                     seed=args.seed)  # fmt: skip
+        print(cv.summary())
+    clf = classify.train(table, model=args.model, inputs=inputs, seed=args.seed)
+    clf.metadata["trained_on"] = source
+    if cv is not None:
+        clf.metadata["cross_validation"] = cv.as_dict()
+    try:
+        clf.save(out)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    print(f"trained {clf.kind} on {'+'.join(clf.inputs)} ({len(table)} subjects); wrote {out}")
+    return EXIT_OK
+
+
+def _has_config(args: argparse.Namespace) -> bool:
+    return bool(args.config) or any(
+        k.startswith("cfg__") and v is not None for k, v in vars(args).items()
+    )
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+def _load_reconstruction(path: Path):  # noqa: ANN202 - (DynamicSpine, BiomechConfig | None)
+    """The spine of an analysis folder or a DynamicSpine NPZ (+ the analysis' biomech config)."""
+    import json
+
+    from .io.export_npz import load_dynamic_spine
+
+    if path.is_dir():
+        meta_path = path / "analysis.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(
+                f"{path}: no analysis.json; give a folder written by `humanmovenet analyze "
+                "--out` or a DynamicSpine .npz."
+            )
+        from .pipeline import PipelineConfig
+
+        config = PipelineConfig.from_dict(json.loads(meta_path.read_text())["config"])
+        return load_dynamic_spine(path / "dynamic_spine.npz"), config.biomech
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such analysis folder or DynamicSpine .npz.")
+    return load_dynamic_spine(path), None
+
+
+def _load_truth(path: Path):  # noqa: ANN202 - (DynamicSpine, meta dict)
+    """The exact spine of one sequence of a ``humanmovenet synth`` dataset."""
+    import json
+
+    import numpy as np
+    from scipy.spatial.transform import Rotation
+
+    from .types import DynamicSpine, SpineMorphology
+
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such folder; give a sequence folder of a "
+                                "`humanmovenet synth` dataset (with meta.json and gt.npz).")  # fmt: skip
+    if (path / "manifest.json").is_file() and not (path / "gt.npz").is_file():
+        seqs = sorted(p.name for p in path.iterdir() if (p / "gt.npz").is_file())
+        if len(seqs) != 1:
+            raise ValueError(f"{path} is a dataset with {len(seqs)} sequences; give one sequence "
+                             f"folder, e.g. {path / (seqs[0] if seqs else 's0000_forward_bend')}.")  # fmt: skip
+        path = path / seqs[0]
+    if not (path / "gt.npz").is_file() or not (path / "meta.json").is_file():
+        raise FileNotFoundError(f"{path}: no gt.npz/meta.json; not a sequence of a "
+                                "`humanmovenet synth` dataset (docs/synthetic_dataset.md).")  # fmt: skip
+    meta = json.loads((path / "meta.json").read_text())
+    with np.load(path / "gt.npz", allow_pickle=False) as z:
+        positions = np.asarray(z["vertebra_positions"], dtype=np.float64)
+        spine = DynamicSpine(
+            positions=positions,
+            frames=np.asarray(z["vertebra_frames"], dtype=np.float64),
+            fps=float(meta["fps"]),
+            confidence=np.ones(positions.shape[0]),
+            morphology=SpineMorphology(**meta["subject"]["morphology"]),
+            pelvis_frames=Rotation.from_rotvec(np.asarray(z["root_orient"])).as_matrix(),
+            hip_flexion=0.5 * (np.asarray(z["gt_hip_flexion_left"], dtype=np.float64)
+                               + np.asarray(z["gt_hip_flexion_right"], dtype=np.float64)),
+        )  # fmt: skip
+    return spine, meta
+
+
+def _rigid_align(source, target):  # noqa: ANN001, ANN202 - (N, 3) arrays
+    """Rotation R and translation t minimising Σ|R s + t − g|² (Kabsch, no scale)."""
+    import numpy as np
+
+    ms, mt = source.mean(0), target.mean(0)
+    u, _, vt = np.linalg.svd((source - ms).T @ (target - mt))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    R = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return R, mt - R @ ms
+
+
+def evaluate_reconstruction(recon: Path, truth: Path) -> dict:
+    """Compare a reconstructed spine with the exact spine of a synthetic sequence.
+
+    Alignment: ONE rigid transform (rotation + translation, no scale) for the whole sequence,
+    fitted to every vertebra of every frame (the reconstruction lives in its camera's world
+    frame). Then: vertebra distance (mean over frames and levels, and per level), Hausdorff
+    distance between the S1→C1 curves resampled to 100 points (per frame; mean and max over
+    frames), mean absolute errors of the angle series (lumbar L1–S1, thoracic, pelvic tilt,
+    per level; biomech definitions, both spines through the same code) and the errors of the
+    clinical metrics against the metrics measured on the synthetic body (``measured_summary``).
+
+    Raises:
+        FileNotFoundError: a missing input.
+        ValueError: inputs that do not match (frame count, vertebral levels).
+    """
+    import numpy as np
+
+    from .biomech import (
+        compute_metrics,
+        level_angle_series,
+        lumbar_angle_series,
+        pelvic_tilt_series,
+        thoracic_angle_series,
+    )
+    from .evaluate import angle_mae_deg, hausdorff_distance, resample_curve, to_mm
+
+    rec, biomech = _load_reconstruction(recon)
+    gt, meta = _load_truth(truth)
+    if rec.level_names != gt.level_names:
+        raise ValueError(f"vertebral levels differ: {rec.level_names} vs {gt.level_names}.")
+    if rec.num_frames != gt.num_frames:
+        raise ValueError(
+            f"{recon} has {rec.num_frames} frames but the ground truth {truth} has "
+            f"{gt.num_frames}: analyse the sequence's rgb/ folder (or a video of it) at its "
+            f"frame rate ({meta['fps']:g} fps: --video-folder-fps {meta['fps']:g}), "
+            "without --video-start/--video-stop/--video-target-fps."
+        )
+    if abs(rec.fps - gt.fps) > 1e-3 * gt.fps:
+        raise ValueError(f"frame rates differ: {rec.fps:g} vs {gt.fps:g} fps; analyse with "
+                         f"--video-folder-fps {gt.fps:g}.")  # fmt: skip
+    R, t = _rigid_align(rec.positions.reshape(-1, 3), gt.positions.reshape(-1, 3))
+    aligned = rec.positions @ R.T + t
+    dist = np.linalg.norm(aligned - gt.positions, axis=-1)  # (T, K)
+    a100 = resample_curve(aligned, 100)
+    g100 = resample_curve(gt.positions, 100)
+    haus = np.array([float(hausdorff_distance(a100[i], g100[i])) for i in range(rec.num_frames)])
+    series = {"lumbar_angle": lumbar_angle_series, "thoracic_angle": thoracic_angle_series,
+              "pelvic_tilt": pelvic_tilt_series}  # fmt: skip
+    angle_mae = {n: float(angle_mae_deg(f(rec), f(gt))) for n, f in series.items()}
+    per_level = angle_mae_deg(level_angle_series(rec), level_angle_series(gt), axis=0)
+    movement = meta.get("movement")
+    if biomech is not None:
+        kw = {
+            "smooth_s": biomech.smooth_s,
+            "pelvic_tilt_offset_deg": biomech.pelvic_tilt_offset_deg,
+        }
+    else:
+        kw = {}
+    est = compute_metrics(rec, movement=movement, n_bootstrap=0, **kw).to_dict()["metrics"]
+    truth_values = meta.get("measured_summary", {})
+    metric_rows = []
+    for name, row in est.items():
+        key = f"{name}_deg" if f"{name}_deg" in truth_values else name
+        true = truth_values.get(key)
+        value = row.get("value")
+        if true is None or value is None or not isinstance(true, (int, float)):
+            continue
+        metric_rows.append({"metric": name, "unit": row.get("unit"), "estimated": value,
+                            "ground_truth": float(true), "error": value - float(true)})  # fmt: skip
+    return {
+        "reconstruction": str(recon.resolve()),
+        "ground_truth": str(truth.resolve()),
+        "movement": movement,
+        "frames": rec.num_frames,
+        "fps": rec.fps,
+        "alignment": "one rigid transform (rotation + translation, no scale) for the whole "
+        "sequence, least squares over every vertebra of every frame",
+        "vertebra_mean_distance_mm": float(to_mm(dist.mean())),
+        "vertebra_distance_per_level_mm": {
+            n: float(to_mm(v)) for n, v in zip(rec.level_names, dist.mean(0), strict=True)
+        },
+        "hausdorff_mm": {
+            "mean_over_frames": float(to_mm(haus.mean())),
+            "max_over_frames": float(to_mm(haus.max())),
+        },  # fmt: skip
+        "angle_mae_deg": angle_mae,
+        "level_angle_mae_deg": {
+            f"{rec.level_names[i]}/{rec.level_names[i + 1]}": float(v)
+            for i, v in enumerate(np.atleast_1d(per_level))
+        },
+        "metric_errors": metric_rows,
+        "definitions": "docs/cli.md#evaluate and docs/metrics.md",
+    }
+
+
+def _evaluation_markdown(r: dict) -> str:
+    lines = [
+        "# Reconstruction vs ground truth",
+        "",
+        f"* reconstruction: `{r['reconstruction']}`",
+        f"* ground truth: `{r['ground_truth']}` ({r['movement']}, {r['frames']} frames at "
+        f"{r['fps']:g} fps)",
+        f"* alignment: {r['alignment']}",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| vertebra mean distance | {r['vertebra_mean_distance_mm']:.1f} mm |",
+        f"| Hausdorff distance S1→C1, mean over frames | {r['hausdorff_mm']['mean_over_frames']:.1f} mm |",
+        f"| Hausdorff distance S1→C1, worst frame | {r['hausdorff_mm']['max_over_frames']:.1f} mm |",
+    ]  # fmt: skip
+    lines += [f"| {n.replace('_', ' ')} MAE | {v:.2f}° |" for n, v in r["angle_mae_deg"].items()]
+    lines += ["", "| metric | estimated | ground truth | error | unit |", "|---|---|---|---|---|"]
+    lines += [f"| {m['metric']} | {m['estimated']:.2f} | {m['ground_truth']:.2f} | "
+              f"{m['error']:+.2f} | {m['unit']} |" for m in r["metric_errors"]]  # fmt: skip
+    lines += ["", "Per-level vertebra distance (mm): " + ", ".join(
+        f"{k} {v:.0f}" for k, v in r["vertebra_distance_per_level_mm"].items()), ""]  # fmt: skip
+    lines += ["Definitions: docs/cli.md (evaluate) and docs/metrics.md.", ""]
+    return "\n".join(lines)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    result = evaluate_reconstruction(Path(args.reconstruction), Path(args.ground_truth))
+    out, tmp = _prepare_out(Path(args.out))
+    try:
+        try:
+            (tmp / "evaluation.json").write_text(json.dumps(result, indent=2))
+            (tmp / "evaluation.md").write_text(_evaluation_markdown(result))
+            _commit_out(tmp, out)
+        except OSError as exc:
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(
+        f"vertebra mean distance {result['vertebra_mean_distance_mm']:.1f} mm, Hausdorff "
+        f"{result['hausdorff_mm']['mean_over_frames']:.1f} mm (mean over frames), lumbar angle "
+        f"MAE {result['angle_mae_deg']['lumbar_angle']:.2f} deg; wrote {out}/evaluation.json "
+        "and evaluation.md"
+    )
+    return EXIT_OK
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests).
+
+    Args:
+        command: add the long, generated flag lists (pipeline settings, synth settings) only
+            to this subcommand; ``"*"`` (default) adds them everywhere. :func:`main` passes the
+            command being run, so ``humanmovenet --help`` reads no config and imports neither
+            torch nor MediaPipe.
+    """
+
+    def full(name: str) -> bool:
+        return command in ("*", name)
+
     parser = argparse.ArgumentParser(
         prog="humanmovenet",
         description=(
@@ -417,7 +835,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("video", help="video file or folder of images")
     analyze.add_argument("--out", required=True, help="output folder (replaced if it exists)")
     analyze.add_argument("--no-cache", action="store_true", help="recompute every stage")
-    add_config_flags(analyze)
+    analyze.add_argument("--overlay", action="store_true",
+                         help="also write overlay.mp4: landmarks, silhouette outline, projected "
+                              "body and spine and the lumbar angle on the real frames")  # fmt: skip
+    if full("analyze"):
+        add_config_flags(analyze)
     analyze.set_defaults(func=_cmd_analyze)
 
     report = sub.add_parser(
@@ -437,6 +859,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--body-points", type=int, default=1500,
                         help="body surface points per frame in the viewer; 0 = spine only "
                         "(default: %(default)s)")  # fmt: skip
+    report.add_argument("--overlay", action="store_true",
+                        help="also write <report>_overlay.mp4: the analysis drawn on the video's "
+                             "frames (needs the analysed video)")  # fmt: skip
+    report.add_argument("--video", default=None,
+                        help="the analysed video, if it moved since the analysis "
+                             "(default: the path stored in the analysis)")  # fmt: skip
     report.set_defaults(func=_cmd_report)
 
     batch = sub.add_parser(
@@ -468,10 +896,76 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--retry-failed", action="store_true",
                        help="re-run videos that failed in an earlier run")  # fmt: skip
     batch.add_argument("--no-cache", action="store_true", help="recompute every stage")
-    add_config_flags(batch)
+    if full("batch"):
+        add_config_flags(batch)
     batch.set_defaults(func=_cmd_batch)
 
-    from .synth.dataset import add_synth_arguments, run_synth
+    train = sub.add_parser(
+        "train",
+        help="train the FP/EP classifier on your labelled videos or on synthetic subjects",
+        description="Train a model. Today: `humanmovenet train classifier` (see its --help).",
+    )
+    what = train.add_subparsers(dest="what", metavar="WHAT")
+    classifier = what.add_parser(
+        "classifier",
+        help="FP / EP / neither classifier from a labels CSV or synthetic subjects",
+        description=(
+            "Cross-validates (by subject) and trains the flexion-pattern / extension-pattern / "
+            "neither classifier on YOUR expert labels: LABELS is a CSV with the columns "
+            "subject,movement,file,label, where file is a video (analysed with the full "
+            "pipeline; stage results cached, so re-running is fast) or a DynamicSpine .npz, "
+            "relative to the CSV's folder; movement is forward_bend or backward_bend; label is "
+            "FP, EP or neither. Or --synthetic N trains on N synthetic subjects (a model of "
+            "synthetic phenotypes, not of patients). Prints the cross-validated accuracy, "
+            "balanced accuracy and Cohen's kappa with 95 %% bootstrap CIs, then trains on all "
+            "subjects and writes --out atomically. See docs/classifier.md."
+        ),
+    )
+    classifier.add_argument("labels", nargs="?", metavar="LABELS.csv",
+                            help="labels CSV (subject,movement,file,label)")  # fmt: skip
+    classifier.add_argument("--synthetic", type=int, default=None, metavar="N",
+                            help="train on N synthetic subjects instead of a CSV")  # fmt: skip
+    classifier.add_argument("--out", required=True, help="model file to write, e.g. model.pt")
+    classifier.add_argument("--model", choices=("logistic", "sequence"), default="logistic",
+                            help="logistic (interpretable, default) or sequence (1D conv over "
+                                 "the angle trajectories)")  # fmt: skip
+    classifier.add_argument("--folds", type=int, default=5,
+                            help="cross-validation folds, by subject; every class needs at "
+                                 "least this many subjects; 0 = skip (default %(default)s)")  # fmt: skip
+    classifier.add_argument("--inputs", nargs="+", choices=("forward_bend", "backward_bend"),
+                            default=None, metavar="MOVEMENT",
+                            help="movements the model uses (default: every movement recorded "
+                                 "for every subject); e.g. --inputs backward_bend")  # fmt: skip
+    classifier.add_argument("--seed", type=int, default=0,
+                            help="seed of folds, model and bootstrap (default 0)")  # fmt: skip
+    classifier.add_argument("--no-cache", action="store_true",
+                            help="re-analyse every video (ignore cached stage results)")  # fmt: skip
+    classifier.add_argument("--no-progress", action="store_true", help="no progress bars")
+    if full("train"):
+        add_config_flags(classifier)
+    classifier.set_defaults(func=_cmd_train_classifier)
+    train.set_defaults(func=lambda _a: (train.print_help(), EXIT_USAGE)[1])
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="compare a reconstruction with synthetic ground truth (mm, degrees, metrics)",
+        description=(
+            "Compares RECON (an analysis folder written by `humanmovenet analyze --out`, or a "
+            "DynamicSpine .npz) with GROUND_TRUTH (one sequence folder of a `humanmovenet "
+            "synth` dataset: meta.json + gt.npz) frame by frame: vertebra mean distance and "
+            "Hausdorff distance of the S1-C1 curve in mm after one rigid alignment, mean "
+            "absolute errors of the lumbar, thoracic, pelvic-tilt and per-level angles in "
+            "degrees, and the errors of the clinical metrics. Writes evaluation.json and "
+            "evaluation.md into --out. Exit code 3 when an input is missing or the two do not "
+            "match (other frame count or rate). See docs/cli.md."
+        ),
+    )
+    evaluate.add_argument("reconstruction", metavar="RECON",
+                          help="analysis folder or DynamicSpine .npz")  # fmt: skip
+    evaluate.add_argument("ground_truth", metavar="GROUND_TRUTH",
+                          help="sequence folder of a synthetic dataset (meta.json, gt.npz)")  # fmt: skip
+    evaluate.add_argument("--out", required=True, help="output folder (replaced if it exists)")
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     synth = sub.add_parser(
         "synth",
@@ -483,14 +977,34 @@ def build_parser() -> argparse.ArgumentParser:
             "docs/synthetic_dataset.md). Deterministic for a seed."
         ),
     )
-    add_synth_arguments(synth)
-    synth.set_defaults(func=run_synth)
+    if full("synth"):
+        from .synth.dataset import add_synth_arguments
+
+        add_synth_arguments(synth)
+    synth.set_defaults(func=_cmd_synth)
     return parser
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from .synth.dataset import run_synth
+
+    return run_synth(args)
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option), if any."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help/--version
