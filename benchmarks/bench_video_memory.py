@@ -1,14 +1,23 @@
-"""Memory while streaming a long video: the real clip looped to 10 minutes.
+"""Peak memory of a long 1080p video through the 2D stage, ``analyze`` and the reconstruction.
 
-Run: ``python benchmarks/bench_video_memory.py [--minutes 10] [--model lite]``. Writes the looped
-video (640x360, H.264) to a temporary folder, then measures resident memory (RSS, from
-``/proc/self/status``) sampled every 30 s of video while
+Run: ``nice -n 10 python benchmarks/bench_video_memory.py [--minutes 10] [--model full]``.
 
-1. decoding it with ``open_video`` (frames are never kept);
-2. streaming ``iter_poses`` over it (landmarker + tracking + masks at scale 0.25, results not
-   kept) - the constant-memory API for long videos;
-3. ``estimate_pose`` over the first ``--collect-minutes`` minutes with masks off and on - this
-   API returns whole arrays, so its memory grows with the video length by design.
+1. Writes a ``--minutes`` long 1920x1080 30 fps H.264 video to a temporary folder (or re-uses
+   ``--video``): frames 5-116 of the shipped real clip (the woman walking, detected in every
+   one), upscaled and played forwards then backwards in a loop, so a person is in every frame.
+2. Runs each stage in a fresh subprocess (so each peak is its own) and samples the resident
+   memory from ``/proc/self/status`` (``VmRSS`` = ``RssAnon`` + ``RssFile`` + shared memory;
+   ``VmHWM`` = peak RSS) every ``--every`` frames:
+
+   * ``pose2d``: :func:`estimate_pose` over the whole video (masks on, default ``mask_scale``),
+     then :func:`save_silhouettes` of the result (the pipeline's cache write);
+   * ``analyze``: :func:`humanmovenet.analyze` end to end (cache on, in a temporary folder),
+     then :meth:`Analysis.save`; the reconstruction part is sampled every 2 s
+     (``--fit-iterations`` shortens the body fit, whose every step holds the same tensors);
+   * ``reconstruct``: :func:`reconstruct_spine` alone on ``--recon-frames`` frames of real
+     landmarks and masks (the shipped clip's, looped) with ``--recon-iterations`` iterations:
+     the memory of one optimisation step does not depend on the number of steps, so a few
+     steps measure the peak of the full fit at that length.
 
 Prints a table and writes ``benchmarks/results/bench_video_memory.json``.
 """
@@ -17,121 +26,284 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
-import av
-
-from humanmovenet.io import open_video
-from humanmovenet.pose2d import PoseConfig, estimate_pose, iter_poses
-
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "data" / "sports2d_walk_1280x720.mp4"
-SIZE = (640, 360)
-SAMPLE_EVERY_S = 30.0
+PERSON_FRAMES = (5, 117)  # frames of the clip where MediaPipe finds the woman
+SIZE = (1920, 1080)
+OUT = ROOT / "benchmarks" / "results" / "bench_video_memory.json"
 
 
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB."""
+def memory_mb() -> dict[str, float]:
+    """VmRSS, VmHWM (peak), RssAnon, RssFile of this process in MB."""
     fields = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = float(value.split()[0]) / 1024.0
-    return fields["VmRSS"], fields["VmHWM"]
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            fields[key] = round(float(value.split()[0]) / 1024.0, 1)
+    return fields
 
 
-def write_looped(path: Path, minutes: float) -> int:
-    """Loop the clip (downscaled) until ``minutes`` of 30 fps video; return the frame count."""
-    with open_video(CLIP) as reader:
+def write_video(path: Path, frames_total: int, size: tuple[int, int] = SIZE) -> None:
+    """Loop the clip's walking frames forwards and backwards into a ``size`` 30 fps video."""
+    import av
+
+    from humanmovenet.io import open_video
+
+    with open_video(CLIP, start=PERSON_FRAMES[0], stop=PERSON_FRAMES[1]) as reader:
         frames = [
-            av.VideoFrame.from_ndarray(f.image, format="rgb24").reformat(*SIZE, format="yuv420p")
+            av.VideoFrame.from_ndarray(f.image, format="rgb24").reformat(*size, format="yuv420p")
             for f in reader
         ]
-    total = int(round(minutes * 60 * 30))
+    sequence = frames + frames[::-1][1:-1]
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "28"}
-        for k in range(total):
-            frame = frames[k % len(frames)]
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "30"}
+        for k in range(frames_total):
+            frame = sequence[k % len(sequence)]
             frame.pts, frame.time_base = k, Fraction(1, 30)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return total
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
 
 
-def sample_stream(items, fps: float) -> dict:  # noqa: ANN001 - any iterator of frame-like items
-    """Consume an iterator, sampling RSS every 30 s of video."""
-    samples, n, t0 = [], 0, time.perf_counter()
-    every = int(SAMPLE_EVERY_S * fps)
-    for n, _ in enumerate(items, start=1):
-        if n % every == 0:
-            samples.append((n / fps, *rss_mb()))
-    elapsed = time.perf_counter() - t0
-    rss = [s[1] for s in samples]
-    return {
-        "frames": n,
-        "seconds": elapsed,
-        "fps": n / elapsed,
-        "rss_first_sample_mb": rss[0] if rss else None,
-        "rss_last_sample_mb": rss[-1] if rss else None,
-        "rss_max_sample_mb": max(rss) if rss else None,
-        "peak_rss_mb": rss_mb()[1],
-        "samples_video_s_rss_mb_peak_mb": samples,
-    }
+class _Sampler:
+    """Samples memory every ``every`` frames (``tick``) and every ``period`` seconds (thread)."""
+
+    def __init__(self, every: int, period: float = 2.0, limit_mb: float = 6000.0,
+                 partial: Path | None = None) -> None:  # fmt: skip
+        self.every, self.period, self.limit_mb, self.partial = every, period, limit_mb, partial
+        self.frames, self.phase, self.samples = 0, "start", []
+        self.t0 = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def record(self, why: str) -> None:
+        self.samples.append({"t_s": round(time.perf_counter() - self.t0, 1), "phase": self.phase,
+                             "frames": self.frames, "why": why, **memory_mb()})  # fmt: skip
+        if self.partial is not None:  # survives the process if it is stopped below
+            self.partial.write_text(json.dumps(self.samples))
+        if self.samples[-1]["VmRSS"] > self.limit_mb:  # protect the shared machine
+            print(f"RSS above --rss-limit-mb {self.limit_mb:.0f}; stopping", file=sys.stderr)
+            os._exit(3)
+
+    def tick(self) -> None:
+        self.frames += 1
+        if self.frames % self.every == 0:
+            self.record("frames")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            if self.phase != "pose2d":
+                self.record("timer")
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        self.record("end")
+        return {"seconds": round(time.perf_counter() - self.t0, 1),
+                "peak_rss_mb": memory_mb()["VmHWM"], "samples": self.samples}  # fmt: skip
+
+
+def _partial(stage: str) -> Path:
+    return OUT.with_name(f"bench_video_memory.{stage}.partial.json")
+
+
+def _count_frames(sampler: _Sampler) -> None:
+    """Make the 2D stage call ``sampler.tick()`` once per frame (wraps iter_detections)."""
+    import humanmovenet.pose2d.estimate as estimate
+
+    original = estimate.iter_detections
+
+    def counted(video, config=None):  # noqa: ANN001, ANN202 - same signature as the original
+        for det in original(video, config):
+            sampler.tick()
+            yield det
+
+    estimate.iter_detections = counted
+
+
+def stage_pose2d(args: argparse.Namespace) -> dict:
+    from humanmovenet.io.arrays import save_silhouettes
+    from humanmovenet.pose2d import PoseConfig, estimate_pose
+
+    sampler = _Sampler(args.every, limit_mb=args.rss_limit_mb, partial=_partial(args.stage))
+    _count_frames(sampler)
+    sampler.phase = "pose2d"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = estimate_pose(args.video, PoseConfig(model=args.model))
+    sampler.phase = "save_silhouettes"
+    sampler.record("after estimate_pose")
+    masks = result.silhouettes.masks
+    info = {"frames": result.keypoints.num_frames, "detection_rate": result.detection_rate,
+            "mask_shape": list(masks.shape), "mask_gb": masks.nbytes / 1e9,
+            "masks_on_disk": type(masks).__name__ == "memmap"}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        save_silhouettes(Path(tmp) / "silhouettes.npz", result.silhouettes)
+        info["save_silhouettes_s"] = round(time.perf_counter() - t0, 1)
+        info["silhouettes_npz_mb"] = round((Path(tmp) / "silhouettes.npz").stat().st_size / 1e6, 1)
+    return info | sampler.stop()
+
+
+def stage_analyze(args: argparse.Namespace) -> dict:
+    import humanmovenet.pipeline as pipeline
+    from humanmovenet.pose2d import PoseConfig
+
+    sampler = _Sampler(args.every, limit_mb=args.rss_limit_mb, partial=_partial(args.stage))
+    _count_frames(sampler)
+    original_reconstruct = pipeline._reconstruct_stage
+
+    def reconstruct(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        sampler.phase = "reconstruct"
+        sampler.record("reconstruct starts")
+        return original_reconstruct(*a, **k)
+
+    pipeline._reconstruct_stage = reconstruct
+    from humanmovenet.reconstruct import FitConfig
+
+    fit = FitConfig() if args.fit_iterations is None else FitConfig(iterations=args.fit_iterations)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = pipeline.PipelineConfig(pose=PoseConfig(model=args.model), reconstruct=fit,
+                                         cache_dir=str(Path(tmp) / "cache"))  # fmt: skip
+        sampler.phase = "pose2d"
+        analysis = pipeline.analyze(args.video, config)
+        sampler.phase = "save"
+        sampler.record("analyze returned")
+        analysis.save(Path(tmp) / "analysis")
+        info = {"frames": analysis.keypoints.num_frames, "movement": analysis.metrics.movement,
+                "flags": list(analysis.flags)}  # fmt: skip
+    return info | sampler.stop()
+
+
+def stage_reconstruct(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from humanmovenet.io.arrays import MaskWriter
+    from humanmovenet.pose2d import PoseConfig, estimate_pose
+    from humanmovenet.reconstruct import FitConfig, reconstruct_spine
+    from humanmovenet.types import Keypoints2D, Silhouettes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clip = estimate_pose(CLIP, PoseConfig(model=args.model))
+    kp, sil = clip.keypoints, clip.silhouettes
+    keep = np.arange(*PERSON_FRAMES)
+    order = np.concatenate([keep, keep[::-1][1:-1]])
+    rows = order[np.arange(args.recon_frames) % len(order)]
+    keypoints = Keypoints2D(kp.data[rows], kp.fps, kp.image_size, np.arange(len(rows)),
+                            kp.detected[rows], kp.interpolated[rows], kp.world[rows],
+                            kp.view)  # fmt: skip
+    with MaskWriter((len(rows),) + sil.masks.shape[1:]) as writer:
+        for t, r in enumerate(rows):
+            writer.write(t, sil.masks[r])
+        masks = writer.finish()
+    silhouettes = Silhouettes(masks, sil.fps, sil.image_size, sil.scale, sil.valid[rows])
+    del clip, kp, sil
+    sampler = _Sampler(args.every, limit_mb=args.rss_limit_mb, partial=_partial(args.stage))
+    sampler.phase = "reconstruct"
+    sampler.record("inputs ready")
+    facing = keypoints.view.facing if keypoints.view.facing in ("left", "right") else None
+    t0 = time.perf_counter()
+    reconstruct_spine(keypoints, silhouettes,
+                      config=FitConfig(iterations=args.recon_iterations), facing=facing)  # fmt: skip
+    info = {"frames": len(rows), "iterations": args.recon_iterations,
+            "mask_shape": list(masks.shape), "fit_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    return info | sampler.stop()
+
+
+def _run_stage(stage: str, args: argparse.Namespace, extra: list[str]) -> dict:
+    cmd = [sys.executable, __file__, "--stage", stage, "--model", args.model,
+           "--every", str(args.every), "--rss-limit-mb", str(args.rss_limit_mb), *extra]  # fmt: skip
+    _partial(stage).unlink(missing_ok=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})  # fmt: skip
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode != 0 or not lines:
+        partial = _partial(stage)
+        samples = json.loads(partial.read_text()) if partial.is_file() else []
+        return {"error": done.stderr[-3000:], "returncode": done.returncode, "samples": samples}
+    return json.loads(lines[-1])
+
+
+def _print(name: str, result: dict) -> None:
+    if "error" in result:
+        print(f"{name}: FAILED (exit {result['returncode']})\n{result['error'][-1500:]}")
+        for s in result["samples"]:
+            print(f"  {s['phase']:>16} t {s['t_s']:7.0f} s frames {s['frames']:>6}  RSS "
+                  f"{s['VmRSS']:7.0f}  peak {s['VmHWM']:7.0f} MB")  # fmt: skip
+        return
+    peaks: dict[str, float] = {}
+    for s in result["samples"]:
+        peaks[s["phase"]] = max(peaks.get(s["phase"], 0.0), s["VmRSS"])
+    print(f"{name}: {result.get('frames')} frames in {result['seconds']:.0f} s, peak RSS "
+          f"{result['peak_rss_mb']:.0f} MB; highest sampled RSS per phase: "
+          + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))  # fmt: skip
+    for s in result["samples"]:
+        if s["why"] == "frames" or s["why"] != "timer":
+            print(f"  {s['phase']:>16} frames {s['frames']:>6}  RSS {s['VmRSS']:7.0f}  anon "
+                  f"{s['RssAnon']:7.0f}  file {s['RssFile']:6.0f}  peak {s['VmHWM']:7.0f} MB")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--collect-minutes", type=float, default=1.0)
-    parser.add_argument("--model", default="lite", choices=("full", "lite"))
+    parser.add_argument("--video", type=Path, help="re-use this video instead of writing one")
+    parser.add_argument("--keep-video", type=Path, help="write the video here and keep it")
+    parser.add_argument("--model", default="full", choices=("full", "lite"))
+    parser.add_argument("--every", type=int, default=1000, help="sample memory every N frames")
+    parser.add_argument("--stages", default="pose2d,analyze,reconstruct")
+    parser.add_argument("--recon-frames", type=int, default=18000)
+    parser.add_argument("--recon-iterations", type=int, default=3)
+    parser.add_argument("--fit-iterations", type=int, default=None,
+                        help="analyze: body-fit iterations (default: the library's; a few "
+                        "measure the same peak, each step holds the same tensors)")  # fmt: skip
+    parser.add_argument(
+        "--rss-limit-mb",
+        type=float,
+        default=6000.0,
+        help="stop a stage whose RSS passes this (the machine is shared)",
+    )
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    report = {"size": SIZE, "minutes": args.minutes, "model": args.model, "start_rss_mb": rss_mb()}
+    if args.stage:  # child process: one stage, JSON on the last line of stdout
+        run = {"pose2d": stage_pose2d, "analyze": stage_analyze,
+               "reconstruct": stage_reconstruct}[args.stage]  # fmt: skip
+        print(json.dumps(run(args)))
+        return
+    report: dict = {"size": SIZE, "model": args.model, "every": args.every}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "looped.mp4"
-        t0 = time.perf_counter()
-        report["frames"] = write_looped(path, args.minutes)
-        report["write_seconds"] = time.perf_counter() - t0
-        report["file_mb"] = path.stat().st_size / 1e6
-        print(
-            f"wrote {report['frames']} frames ({report['file_mb']:.1f} MB) in {report['write_seconds']:.0f} s"
-        )
-        with open_video(path) as reader:
-            report["decode"] = sample_stream(reader, reader.fps)
-        print(f"decode: {report['decode']['fps']:.0f} fps, RSS {report['decode']['rss_first_sample_mb']:.0f}"
-              f" -> {report['decode']['rss_last_sample_mb']:.0f} MB")  # fmt: skip
-        config = PoseConfig(model=args.model, mask_scale=0.25)
-        report["iter_poses"] = sample_stream(iter_poses(path, config), 30.0)
-        r = report["iter_poses"]
-        print(f"iter_poses: {r['fps']:.1f} fps, RSS {r['rss_first_sample_mb']:.0f} -> "
-              f"{r['rss_last_sample_mb']:.0f} MB (max sample {r['rss_max_sample_mb']:.0f})")  # fmt: skip
-        stop = int(args.collect_minutes * 60 * 30)
-        for masks in (False, True):
-            before = rss_mb()[0]
-            with open_video(path, stop=stop) as reader:
-                result = estimate_pose(
-                    reader, PoseConfig(model=args.model, output_masks=masks, mask_scale=0.25)
-                )
-            after = rss_mb()[0]
-            key = f"estimate_pose_masks_{masks}"
-            report[key] = {"frames": result.keypoints.num_frames, "rss_before_mb": before, "rss_after_mb": after,
-                           "mask_bytes": 0 if result.silhouettes is None else result.silhouettes.masks.nbytes}  # fmt: skip
-            print(
-                f"{key}: {stop} frames, RSS {before:.0f} -> {after:.0f} MB, masks {report[key]['mask_bytes'] / 1e6:.1f} MB"
-            )
-            del result
-    report["peak_rss_mb"] = rss_mb()[1]
-    print(f"peak RSS of the whole run: {report['peak_rss_mb']:.0f} MB")
-    out = ROOT / "benchmarks" / "results" / "bench_video_memory.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {out}")
+        video = args.video
+        if video is None:
+            video = args.keep_video or Path(tmp) / "long.mp4"
+            t0 = time.perf_counter()
+            write_video(video, int(round(args.minutes * 60 * 30)))
+            report["write_seconds"] = round(time.perf_counter() - t0, 1)
+        report["video"] = str(video)
+        report["video_mb"] = round(video.stat().st_size / 1e6, 1)
+        for stage in args.stages.split(","):
+            extra = ["--video", str(video)]
+            if stage == "reconstruct":
+                extra = ["--recon-frames", str(args.recon_frames), "--recon-iterations",
+                         str(args.recon_iterations)]  # fmt: skip
+            elif stage == "analyze" and args.fit_iterations is not None:
+                extra += ["--fit-iterations", str(args.fit_iterations)]
+            report[stage] = _run_stage(stage, args, extra)
+            _print(stage, report[stage])
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(json.dumps(report, indent=2))
+    print(f"wrote {OUT}")
 
 
 if __name__ == "__main__":

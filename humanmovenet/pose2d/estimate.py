@@ -11,6 +11,7 @@ Two entry points:
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from humanmovenet.io.arrays import MaskWriter
 from humanmovenet.io.video import Frame, VideoReader, open_video
 from humanmovenet.pose2d.model import resolve_pose_model
 from humanmovenet.pose2d.quality import (
@@ -212,6 +214,21 @@ def _downscale_mask(prob: np.ndarray, scale: float, threshold: float) -> np.ndar
     return prob > threshold
 
 
+def _check_image(frame: Frame) -> None:
+    """Refuse frames MediaPipe would misread (it takes any buffer as packed RGB)."""
+    image = getattr(frame, "image", None)
+    if not isinstance(image, np.ndarray):
+        raise TypeError(
+            f"frame {getattr(frame, 'index', '?')}: image must be a NumPy (H, W, 3) uint8 RGB "
+            f"array, got {type(image).__name__}; give Frame objects as open_video yields them."
+        )
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape) < 1:
+        raise ValueError(
+            f"frame {frame.index}: image: expected shape (H, W, 3) uint8 RGB, got "
+            f"{image.shape} {image.dtype}. Convert grey or RGBA frames to RGB first."
+        )
+
+
 def _frames_of(video: str | os.PathLike[str] | VideoReader | Iterable[Frame]) -> Iterable[Frame]:
     if isinstance(video, (str, os.PathLike)):
         return open_video(video)
@@ -238,6 +255,7 @@ def iter_detections(
     last_ms = -1
     try:
         for frame in frames:
+            _check_image(frame)
             height, width = frame.image.shape[:2]
             image = mp.Image(
                 image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.image)
@@ -306,32 +324,84 @@ def _frame_pose(det: FrameDetections, chosen: int | None) -> FramePose:
                      det.world[chosen], mask, people)  # fmt: skip
 
 
-def _stack(poses: list[FramePose], config: PoseConfig) -> tuple[np.ndarray, ...]:
-    """Per-frame results -> (data (T,33,3), world (T,33,3), detected (T,), index (T,), time (T,))."""
-    t = len(poses)
+def _stack(
+    landmarks: list[np.ndarray], world: list[np.ndarray], chosen: list[int | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chosen person per frame -> (data (T,33,3), world (T,33,3), detected (T,))."""
+    t = len(chosen)
     data = np.full((t, _J, 3), np.nan)
     data[..., 2] = 0.0
-    world = np.full((t, _J, 3), np.nan)
-    for i, p in enumerate(poses):
-        if p.detected:
-            data[i] = p.landmarks
-            if p.world is not None:
-                world[i] = p.world
-    detected = np.array([p.detected for p in poses], dtype=bool)
-    index = np.array([p.index for p in poses], dtype=np.int64)
-    time_s = np.array([p.time_s for p in poses], dtype=np.float64)
-    return data, world, detected, index, time_s
+    world_out = np.full((t, _J, 3), np.nan)
+    detected = np.zeros(t, dtype=bool)
+    for i, person in enumerate(chosen):
+        if person is not None:
+            data[i] = landmarks[i][person]
+            if len(world[i]) > person:
+                world_out[i] = world[i][person]
+            detected[i] = True
+    return data, world_out, detected
 
 
-def _stack_masks(poses: list[FramePose], config: PoseConfig, size: tuple[int, int]) -> Silhouettes:
-    """Stack masks into Silhouettes; frames without a mask are all-False and invalid."""
-    shape = (max(1, round(size[1] * config.mask_scale)), max(1, round(size[0] * config.mask_scale)))
-    masks = np.zeros((len(poses),) + shape, dtype=bool)
-    valid = np.zeros(len(poses), dtype=bool)
-    for i, p in enumerate(poses):
-        if p.mask is not None and p.mask.shape == shape:
-            masks[i], valid[i] = p.mask, True
-    return masks, valid
+class _MaskSpool:
+    """Every person's mask of every frame, bit-packed in an anonymous temporary file.
+
+    The subject is chosen only after the whole video has been seen (:func:`select_track`), so
+    the masks of all candidates are kept until then - on disk, not in memory.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="humanmovenet-spool-")
+        self._where: list[tuple[int, int]] = []  # per frame: (byte offset, people with a mask)
+        self._shape: tuple[int, int] | None = None
+        self._offset = 0
+
+    def add(self, masks: np.ndarray | None) -> None:
+        if masks is None or len(masks) == 0:
+            self._where.append((self._offset, 0))
+            return
+        self._shape = self._shape or tuple(masks.shape[1:])
+        if tuple(masks.shape[1:]) != self._shape:  # frame size changed mid-video: unusable
+            self._where.append((self._offset, 0))
+            return
+        raw = np.packbits(masks, axis=-1).tobytes()
+        self._file.write(raw)
+        self._where.append((self._offset, len(masks)))
+        self._offset += len(raw)
+
+    def collect(self, chosen: list[int | None], shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """(masks (T, h, w), valid (T,)) of the chosen person per frame, through a MaskWriter."""
+        valid = np.zeros(len(chosen), dtype=bool)
+        row = shape[0] * ((shape[1] + 7) // 8)
+        self._file.flush()
+        with MaskWriter((len(chosen),) + shape) as writer:
+            if self._shape == shape:
+                for t, person in enumerate(chosen):
+                    offset, people = self._where[t]
+                    if person is None or person >= people:
+                        continue
+                    self._file.seek(offset + person * row)
+                    packed = np.frombuffer(self._file.read(row), np.uint8)
+                    writer.write(t, np.unpackbits(packed.reshape(shape[0], -1), axis=-1,
+                                                  count=shape[1]).astype(bool))  # fmt: skip
+                    valid[t] = True
+            return writer.finish(), valid
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _other_people_warning(tracks: list[dict[int, int]], subject: dict[int, int], t: int) -> str:
+    """A warning when other people (tracks of >= 3 frames) are in view in >= 10 % of frames."""
+    others = np.zeros(t, dtype=bool)
+    for track in tracks:
+        if track is not subject and len(track) >= 3:
+            others[list(track)] = True
+    if t == 0 or others.mean() < 0.1:
+        return ""
+    return (f"Another person is in view in {100 * others.mean():.0f} % of the frames; the person "
+            "followed is the one largest and longest in view. Check that it is the right one (the "
+            "landmark overlay), or give PoseConfig.subject_box around the person to analyse; "
+            "film one person at a time where possible.")  # fmt: skip
 
 
 def _long_gaps(detected: np.ndarray, interpolated: np.ndarray, fps: float) -> list[str]:
@@ -364,28 +434,55 @@ def estimate_pose(
     Shapes:
         keypoints.data: (T, 33, 3); silhouettes.masks: (T, h, w) with h, w = frame size x
         ``mask_scale``.
+
+    Memory: one pass over the video keeps only landmarks and boxes per frame (a few kB); every
+    person's mask goes bit-packed to an anonymous temporary file until the subject is chosen,
+    then the subject's masks are collected by :class:`~humanmovenet.io.arrays.MaskWriter`: in
+    memory up to ``MASKS_IN_MEMORY_MAX_BYTES``, else as a read-only memory map of a temporary
+    ``.npy`` (unlinked at once; its space is freed with the array). A 10-minute 1080p video
+    stays within a few hundred MB (docs/pose2d.md).
     """
     config = config or PoseConfig()
     frames = _frames_of(video)
     fps = getattr(frames, "output_fps", None)
-    detections = list(iter_detections(frames, config))
-    boxes = [d.boxes for d in detections]
-    times = np.array([d.time_s for d in detections], dtype=np.float64)
-    scores = [[float(np.mean(p[:, 2])) for p in d.landmarks] for d in detections]
-    tracks = build_tracks(boxes, times, config.max_speed, scores)
-    track = select_track(tracks, boxes, config.subject_box)
-    poses = [_frame_pose(d, track.get(t)) for t, d in enumerate(detections)]
-    del detections
-    if not poses:
-        raise ValueError("estimate_pose: the video yielded no frames; check the frame range.")
+    # One pass over the video keeping only small per-frame arrays; masks go to a disk spool.
+    boxes, scores, landmarks, world_list, index_list, time_list = [], [], [], [], [], []
+    size: tuple[int, int] | None = None
+    spool = _MaskSpool() if config.output_masks else None
+    try:
+        for det in iter_detections(frames, config):
+            size = size or det.image_size
+            boxes.append(det.boxes)
+            scores.append([float(np.mean(p[:, 2])) for p in det.landmarks])
+            landmarks.append(det.landmarks)
+            world_list.append(det.world)
+            index_list.append(det.index)
+            time_list.append(det.time_s)
+            if spool is not None:
+                spool.add(det.masks)
+        if not time_list:
+            raise ValueError("estimate_pose: the video yielded no frames; check the frame range.")
+        times = np.array(time_list, dtype=np.float64)
+        tracks = build_tracks(boxes, times, config.max_speed, scores)
+        track = select_track(tracks, boxes, config.subject_box)
+        chosen = [track.get(t) for t in range(len(times))]
+        crowd = _other_people_warning(tracks, track, len(times))
+        silhouettes_arrays = None
+        if spool is not None:
+            shape = (max(1, round(size[1] * config.mask_scale)),
+                     max(1, round(size[0] * config.mask_scale)))  # fmt: skip
+            silhouettes_arrays = spool.collect(chosen, shape)
+    finally:
+        if spool is not None:
+            spool.close()
     if fps is None:
-        times = np.array([p.time_s for p in poses])
         fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 30.0
-    data, world, detected, index, times = _stack(poses, config)
+    data, world, detected = _stack(landmarks, world_list, chosen)
+    del landmarks, world_list, boxes, scores
+    index = np.array(index_list, dtype=np.int64)
     max_gap = int(np.floor(config.max_gap_s * fps + 1e-9))
     data_xy, interpolated = fill_short_gaps(data, detected, max_gap)
     world, _ = fill_short_gaps(world, detected, max_gap)
-    size = poses[0].image_size
     messages: list[str] = []
     if not detected.any():
         messages.append("No person was detected in any frame. Check that the whole body is in "
@@ -393,6 +490,8 @@ def estimate_pose(
     view = estimate_view(data_xy[detected])
     if detected.any() and not view.is_side_view:
         messages.append(view.message)
+    if crowd and detected.any():
+        messages.append(crowd)
     for check in (
         # with target_fps the reader already picks frames on a regular grid
         None if getattr(frames, "target_fps", None) else frame_rate_warning(times, fps),
@@ -407,8 +506,8 @@ def estimate_pose(
                         f"stretch(es): {', '.join(gaps[:10])}{' …' if len(gaps) > 10 else ''}.")  # fmt: skip
     keypoints = Keypoints2D(data_xy, float(fps), size, index, detected, interpolated, world, view)
     silhouettes = None
-    if config.output_masks:
-        masks, valid = _stack_masks(poses, config, size)
+    if silhouettes_arrays is not None:
+        masks, valid = silhouettes_arrays
         silhouettes = Silhouettes(masks, float(fps), size, config.mask_scale, valid)
     for message in messages:
         warnings.warn(message, UserWarning, stacklevel=2)
