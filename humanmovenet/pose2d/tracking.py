@@ -42,6 +42,17 @@ def _centre(box: np.ndarray) -> np.ndarray:
     return 0.5 * (box[:2] + box[2:])
 
 
+def _predict(box: np.ndarray, velocity: np.ndarray, gap_s: float, max_speed: float) -> np.ndarray:
+    """``box`` moved on by its centre velocity for ``gap_s`` (speed capped at ``max_speed``
+    body heights per second)."""
+    height = max(box[3] - box[1], 1.0)
+    speed = float(np.linalg.norm(velocity))
+    cap = max_speed * height
+    v = velocity * (cap / speed) if speed > cap else velocity
+    shift = v * gap_s
+    return box + np.concatenate([shift, shift])
+
+
 def choose_initial(boxes: list[np.ndarray], subject_box: tuple[float, ...] | None) -> int | None:
     """Index of the subject among a frame's candidates: best IoU with ``subject_box`` if given
     (None if nothing overlaps it), else the tallest person."""
@@ -151,7 +162,9 @@ def build_tracks(
     """Link per-frame person boxes into tracks (greedy, highest IoU first).
 
     Each existing track may take at most one candidate per frame, gated as in
-    :func:`match_candidate` from the track's last box; unclaimed candidates start new tracks.
+    :func:`match_candidate` from the track's last box; candidates are ranked by IoU with, then
+    distance to, the track's box moved on by its recent velocity, so two people crossing keep
+    their own tracks. Unclaimed candidates start new tracks.
 
     Args:
         boxes_per_frame: for each frame, the boxes of the people detected in it.
@@ -168,20 +181,27 @@ def build_tracks(
     """
     tracks: list[dict[int, int]] = []
     last: list[tuple[np.ndarray, float]] = []  # (last box, last time) per track
+    velocity: list[np.ndarray] = []  # centre velocity per track, pixels per second
     for t, boxes in enumerate(boxes_per_frame):
         keep = set(range(len(boxes)))
         if scores_per_frame is not None:
             keep = suppress_duplicates(boxes, scores_per_frame[t])
         pairs = []
         for k, (box, seen) in enumerate(last):
+            gap = times_s[t] - seen
+            predicted = _predict(box, velocity[k], gap, max_speed)
             for i in sorted(keep):
-                if match_candidate([boxes[i]], box, times_s[t] - seen, max_speed) is not None:
-                    dist = float(np.linalg.norm(_centre(boxes[i]) - _centre(box)))
-                    pairs.append((-box_iou(boxes[i], box), dist, k, i))
+                if match_candidate([boxes[i]], box, gap, max_speed) is not None:
+                    dist = float(np.linalg.norm(_centre(boxes[i]) - _centre(predicted)))
+                    pairs.append((-box_iou(boxes[i], predicted), dist, k, i))
         taken_tracks, taken_boxes = set(), set()
         for _, _, k, i in sorted(pairs):
             if k not in taken_tracks and i not in taken_boxes:
                 tracks[k][t] = i
+                gap = float(times_s[t]) - last[k][1]
+                if gap > 0:  # smoothed centre velocity: people keep going the way they went
+                    v = (_centre(boxes[i]) - _centre(last[k][0])) / gap
+                    velocity[k] = v if len(tracks[k]) == 2 else 0.5 * (velocity[k] + v)
                 last[k] = (boxes[i], float(times_s[t]))
                 taken_tracks.add(k)
                 taken_boxes.add(i)
@@ -189,6 +209,7 @@ def build_tracks(
             if i in keep and i not in taken_boxes:
                 tracks.append({t: i})
                 last.append((box, float(times_s[t])))
+                velocity.append(np.zeros(2))
     return tracks
 
 
