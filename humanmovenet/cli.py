@@ -45,24 +45,31 @@ def _commit_out(tmp: Path, out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_native_logs():
+def _quiet_native_logs(keep_python_stderr: bool = False):
     """Hide the C++ log lines MediaPipe/LiteRT write straight to file descriptor 2.
 
     They cannot be switched off by environment variables; on an error the captured lines are
-    printed after all, since they may explain it.
+    printed after all, since they may explain it. With ``keep_python_stderr``, Python's own
+    ``sys.stderr`` (progress bars) keeps writing to the real stderr meanwhile.
     """
     sys.stderr.flush()
     saved = os.dup(2)
+    python_stderr = sys.stderr
     with tempfile.TemporaryFile(mode="w+b") as capture:
         os.dup2(capture.fileno(), 2)
+        if keep_python_stderr:
+            sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
         try:
             yield
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)
-            sys.stderr.write(capture.read().decode(errors="replace"))
+            python_stderr.write(capture.read().decode(errors="replace"))
             raise
         finally:
+            if sys.stderr is not python_stderr:
+                sys.stderr.close()
+                sys.stderr = python_stderr
             os.dup2(saved, 2)
             os.close(saved)
 
@@ -501,7 +508,7 @@ def _cmd_train_classifier(args: argparse.Namespace) -> int:
                                        progress=not args.no_progress)  # fmt: skip
         source = f"labels {csv_path.resolve()} ({len(data)} subjects)"
         if data.videos:
-            with _quiet_native_logs():
+            with _quiet_native_logs(keep_python_stderr=True):  # the progress bar stays
                 data.analyse_videos()
     else:
         if args.synthetic < 3:

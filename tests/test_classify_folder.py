@@ -51,12 +51,21 @@ def encode_mp4(frames: list[Path], out: Path, fps: float) -> Path:
     return out
 
 
+_RENDERED: dict = {}  # one rendering per session, also when other modules import the fixture
+
+
 @pytest.fixture(scope="session")
 def rendered_clips(tmp_path_factory) -> dict:
-    """{"folder", "clips": [(file name, label)], "cache", "fps"} — backward bends as MP4."""
+    """{"folder", "clips": [(file name, label, sequence folder)], "cache", "fps"} — backward
+    bends as MP4, rendered once per session (the analysis cache is shared too)."""
+    if not _RENDERED:
+        _RENDERED.update(_render(tmp_path_factory.mktemp("clips")))
+    return _RENDERED
+
+
+def _render(root: Path) -> dict:
     from humanmovenet.synth.dataset import SynthConfig, write_dataset
 
-    root = tmp_path_factory.mktemp("clips")
     data = write_dataset(root / "synth", SynthConfig(
         n_subjects=N_CLIPS, movements=("backward_bend",), fps=CLIP_FPS, image_size=CLIP_SIZE,
         phenotypes=("FP", "EP"), seed=11), progress=False)  # fmt: skip
