@@ -3,6 +3,8 @@
 * :mod:`~humanmovenet.reconstruct.contour` — back contour of the silhouette, curvature features.
 * :mod:`~humanmovenet.reconstruct.fit` — batched per-frame fitting of the body model.
 * :mod:`~humanmovenet.reconstruct.static` — standing frames → personal spine morphology.
+* :mod:`~humanmovenet.reconstruct.static_model` — the learned static model (back contour +
+  landmarks of the standing frames → lordosis, kyphosis).
 * :mod:`~humanmovenet.reconstruct.fuse` — morphology + pose → ``DynamicSpine``; the whole chain
   (:func:`reconstruct_spine`).
 """
@@ -11,6 +13,7 @@ from .contour import BackContour, contour_features, extract_back_contour, profil
 from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 from .fuse import frame_confidence, fuse_spine, reconstruct_spine
 from .static import StaticEstimate, estimate_static, standing_frames
+from .static_model import StaticModel, load_static_model, predict_static, standing_features
 
 __all__ = [
     "ANGLE_NAMES",
@@ -19,13 +22,17 @@ __all__ = [
     "FrameFit",
     "SagittalBody",
     "StaticEstimate",
+    "StaticModel",
     "contour_features",
     "estimate_static",
     "extract_back_contour",
     "fit_frames",
     "frame_confidence",
+    "load_static_model",
+    "predict_static",
     "fuse_spine",
     "profile_curvature",
     "reconstruct_spine",
+    "standing_features",
     "standing_frames",
 ]

@@ -104,6 +104,15 @@ def fuse_spine(
     )
 
 
+def _default_stations(contour):
+    """The contour if it uses the stations the static model was trained on, else None."""
+    from .contour import DEFAULT_STATIONS
+
+    if contour is None or len(contour.stations) != len(DEFAULT_STATIONS):
+        return None
+    return contour if np.allclose(contour.stations, DEFAULT_STATIONS) else None
+
+
 def reconstruct_spine(
     keypoints: Keypoints2D,
     silhouettes: Silhouettes | None,
@@ -113,6 +122,7 @@ def reconstruct_spine(
     config: FitConfig | None = None,
     facing: Literal["left", "right"] | None = None,
     standing: np.ndarray | None = None,
+    learned=True,
 ) -> tuple[DynamicSpine, FrameFit, StaticEstimate]:
     """Model-based reconstruction of one side-view video: fit → static → fuse.
 
@@ -125,6 +135,8 @@ def reconstruct_spine(
         config: fit settings.
         facing: ``"left"``/``"right"`` if known.
         standing: (T,) bool mask of standing frames (default: detected).
+        learned: the static morphology model (:func:`.static.estimate_static`): True = the
+            shipped one (needs silhouettes), False = the fit's estimate.
 
     Returns:
         (DynamicSpine, FrameFit, StaticEstimate).
@@ -147,5 +159,6 @@ def reconstruct_spine(
     fit = fit_frames(keypoints, silhouettes, body, config=config, facing=facing, layer=layer,
                      contour=contour)  # fmt: skip
     static = estimate_static(fit, keypoints, layer.embedding.morphology, standing=standing,
-                             shape=shape)  # fmt: skip
+                             shape=shape, contour=_default_stations(contour),
+                             learned=learned)  # fmt: skip
     return fuse_spine(fit, static, body), fit, static

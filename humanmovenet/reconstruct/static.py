@@ -14,8 +14,14 @@ This is what makes the back contour carry the curvature. Its limit: if the body 
 data does not show the morphology (a renderer that keeps the rest skin for every subject and
 only changes the hidden vertebrae), no image-based method can recover it.
 
-Body shape: this first slice keeps the shape given by the caller (default: the average body);
-the learned static regressor of issue 5 is meant to replace that.
+Learned morphology (default when the back contour is given): the fitted template body has the
+average shape, so its standing angles mix the person's curves with their body shape. The
+learned static model (:mod:`.static_model`, ridge regression on the standing frames' back
+contour and landmarks, trained on renders with MediaPipe) estimates lordosis, kyphosis, sacral
+slope and standing pelvic tilt directly; :class:`StaticEstimate` keeps both estimates
+(``morphology`` is the one used, ``fit_morphology`` the fit's) and says which in ``method``.
+
+Body shape: kept as given by the caller (default: the average body); not estimated yet.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..types import BodyShape, Keypoints2D, SpineMorphology
+from .contour import BackContour
 from .fit import FrameFit
 
 __all__ = ["StaticEstimate", "standing_frames", "estimate_static"]
@@ -42,6 +49,12 @@ class StaticEstimate:
         standing_lumbar_flexion, standing_thoracic_flexion, standing_pelvic_tilt: median fitted
             angles over the standing frames, relative to the body's rest posture (radians).
         template: the morphology of the rest posture (the spine embedding's).
+        method: ``"learned"`` (``morphology`` from :mod:`.static_model`) or ``"fit"``
+            (from the standing fit).
+        fit_morphology: the morphology from the standing fit (equal to ``morphology`` when
+            ``method == "fit"``).
+        standing_pelvic_tilt_deg: the learned estimate of the clinical standing anterior pelvic
+            tilt (degrees), None with ``method == "fit"``.
 
     Shapes:
         standing: (T,) bool.
@@ -54,6 +67,9 @@ class StaticEstimate:
     standing_thoracic_flexion: float
     standing_pelvic_tilt: float
     template: SpineMorphology
+    method: str = "fit"
+    fit_morphology: SpineMorphology | None = None
+    standing_pelvic_tilt_deg: float | None = None
 
 
 def _mid(keypoints: Keypoints2D, name: str) -> np.ndarray:
@@ -117,8 +133,10 @@ def estimate_static(
     *,
     standing: np.ndarray | None = None,
     shape: BodyShape | None = None,
+    contour: BackContour | None = None,
+    learned=True,
 ) -> StaticEstimate:
-    """Personal spine morphology from the fitted standing frames (module docstring).
+    """Personal spine morphology from the standing frames (module docstring).
 
     Args:
         fit: the per-frame fit of the whole video.
@@ -126,6 +144,10 @@ def estimate_static(
         template: morphology of the body's rest posture (``SagittalBody.embedding.morphology``).
         standing: which frames are standing (default: :func:`standing_frames`).
         shape: the body shape (default: the fit's betas).
+        contour: the video's back contour at the default stations; needed for the learned
+            estimate.
+        learned: True = the shipped learned model when ``contour`` is given, a
+            :class:`.static_model.StaticModel` = that model, False = the fit's estimate only.
 
     Returns:
         The :class:`StaticEstimate`.
@@ -143,12 +165,19 @@ def estimate_static(
     lumbar = float(np.median(fit.angle("lumbar_flexion")[standing]))
     thoracic = float(np.median(fit.angle("thoracic_flexion")[standing]))
     pelvis = float(np.median(fit.angle("pelvis_tilt")[standing]))
-    morphology = SpineMorphology(
+    from_fit = SpineMorphology(
         sacral_slope_deg=template.sacral_slope_deg + math.degrees(pelvis),
         lumbar_lordosis_deg=template.lumbar_lordosis_deg - math.degrees(lumbar),
         thoracic_kyphosis_deg=template.thoracic_kyphosis_deg + math.degrees(thoracic),
         lateral_deviation_deg=0.0,
     )
+    morphology, method, tilt = from_fit, "fit", None
+    if learned is not False and contour is not None:
+        from .static_model import StaticModel, predict_static
+
+        model = learned if isinstance(learned, StaticModel) else None
+        morphology, tilt = predict_static(keypoints, contour, standing, model=model)
+        method = "learned"
     return StaticEstimate(
         shape=shape or BodyShape(np.asarray(fit.betas, dtype=np.float64), "anny"),
         morphology=morphology,
@@ -157,4 +186,7 @@ def estimate_static(
         standing_thoracic_flexion=thoracic,
         standing_pelvic_tilt=pelvis,
         template=template,
+        method=method,
+        fit_morphology=from_fit,
+        standing_pelvic_tilt_deg=tilt,
     )
