@@ -59,6 +59,13 @@ class OverlayCamera:
     K: np.ndarray
     reprojection_px: float
 
+    def __post_init__(self) -> None:
+        for name in ("R", "K"):
+            value = np.asarray(getattr(self, name))
+            if value.shape != (3, 3) or not np.isfinite(value).all():
+                raise ValueError(f"OverlayCamera.{name}: expected a finite (3, 3) matrix, got "
+                                 f"shape {value.shape}.")  # fmt: skip
+
 
 def project_points(points: np.ndarray, camera: OverlayCamera) -> np.ndarray:
     """Pixel coordinates (u, v) of world points; NaN behind the camera.
@@ -66,7 +73,10 @@ def project_points(points: np.ndarray, camera: OverlayCamera) -> np.ndarray:
     Shapes:
         points: (..., 3) → (..., 2).
     """
-    cam = np.asarray(points, dtype=np.float64) @ camera.R.T
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim < 1 or points.shape[-1] != 3:
+        raise ValueError(f"points: expected world points of shape (..., 3), got {points.shape}.")
+    cam = points @ camera.R.T
     z = cam[..., 2:3]
     uv = cam[..., :2] / np.where(z > 1e-6, z, np.nan)
     return uv * np.diag(camera.K)[:2] + camera.K[:2, 2]
