@@ -38,6 +38,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_connections
@@ -462,8 +463,11 @@ def _write_summary(out_dir: Path, items: list[BatchItem]) -> Path:
         return path
     table = pa.table({f: [r.get(f) for r in rows] for f in fields})
     tmp = out_dir / f".summary.parquet.tmp-{os.getpid()}"
-    pq.write_table(table, tmp)
-    os.replace(tmp, out_dir / "summary.parquet")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, out_dir / "summary.parquet")
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -532,8 +536,9 @@ def run_batch(
         raise ValueError(f"{inputs}: no videos found (suffixes {', '.join(VIDEO_SUFFIXES)}).")
     (out / "logs").mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)
-    for stale in results.glob(".*.tmp-*"):  # a killed save leaves its temp folder
-        shutil.rmtree(stale, ignore_errors=True)
+    for pattern in (".*.tmp-*", ".*.old-*"):  # a killed save leaves its temp folders
+        for stale in results.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
 
     names = _names(paths)
     chash = config_hash(config)
@@ -584,7 +589,11 @@ def run_batch(
         n_done += 1
         records[k] = BatchItem(str(paths[k]), names[k], shas[k], chash, rec["status"],
                                rec["reason"], float(rec["seconds"]))  # fmt: skip
-        _write_csv(manifest_path, MANIFEST_FIELDS, manifest_rows())
+        try:  # e.g. disk full: the old manifest stays whole; rewritten after the next video
+            _write_csv(manifest_path, MANIFEST_FIELDS, manifest_rows())
+        except OSError as exc:
+            warnings.warn(f"{manifest_path} not updated ({exc}); retried after the next video.",
+                          stacklevel=2)  # fmt: skip
         if progress:
             tail = f" — {rec['reason']}" if rec["status"] != "ok" else ""
             print(f"[{n_done}/{n_todo}] {rec['status']:6s} {names[k]} "
@@ -598,7 +607,17 @@ def run_batch(
         else:
             _run_ray(tasks, workers, threads, address, timeout_s, on_done)
     items = [records[k] for k in range(len(paths))]
-    summary = _write_summary(out, items)
+    try:
+        _write_csv(manifest_path, MANIFEST_FIELDS, manifest_rows())
+        summary = _write_summary(out, items)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"{out}: the batch finished ({sum(i.status == 'ok' for i in items)} ok) but its "
+            f"manifest/summary could not be written ({exc.strerror or exc}). Every result "
+            "folder in results/ is complete; free some space (or fix the permissions) and run "
+            "the same command again: finished videos are not recomputed.",
+        ) from exc
     result = BatchResult(tuple(items), out, manifest_path, summary,
                          time.perf_counter() - t_start, executor, workers)  # fmt: skip
     if progress:

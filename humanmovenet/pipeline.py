@@ -34,6 +34,7 @@ from . import __version__
 from ._paths import sha256_of, shipped_weights_dir
 from .biomech import SpineMetrics, compute_metrics
 from .io import load_keypoints, load_silhouettes, open_video, save_keypoints, save_silhouettes
+from .io.arrays import release_pages
 from .io.export_npz import load_dynamic_spine, save_dynamic_spine
 from .pose2d import PoseConfig, estimate_pose
 from .reconstruct import FitConfig, reconstruct_spine
@@ -190,6 +191,10 @@ class Analysis:
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write the analysis to ``folder`` (replaced atomically: temp folder + rename).
 
+        A failed write (e.g. disk full) raises the ``OSError`` and leaves nothing behind: no
+        temp folder, and a previous result in ``folder`` is kept unchanged. Silhouettes are
+        written in chunks of frames, so memory-mapped masks of a long video are never loaded.
+
         Layout: ``analysis.json`` (format, version, video, flags, provenance, config),
         ``keypoints.npz``, ``silhouettes.npz`` (if any), ``dynamic_spine.npz`` (with the body
         pose), ``fit_quality.npz``, ``metrics.json`` (human-readable; metrics are recomputed
@@ -212,9 +217,18 @@ class Analysis:
                     "flags": list(self.flags), "provenance": self.provenance,
                     "config": self.config.to_dict()}  # fmt: skip
             (tmp / "analysis.json").write_text(json.dumps(meta, indent=2, default=str))
-            if out.exists():
-                shutil.rmtree(out)
-            tmp.rename(out)
+            if out.exists():  # keep the previous result until the new one is in place
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                old.rmdir()
+                out.rename(old)
+                try:
+                    tmp.rename(out)
+                except BaseException:
+                    old.rename(out)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(out)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -348,6 +362,8 @@ def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, ke
     facing = facing if facing in ("left", "right") else None
     spine, fit, _static = reconstruct_spine(keypoints, silhouettes, config=config.reconstruct,
                                             facing=facing)  # fmt: skip
+    if silhouettes is not None:  # pages of disk-backed masks read by the contour: let go
+        release_pages(silhouettes.masks)
     quality = FitQuality(fit.keypoint_error, fit.contour_error, fit.contour_coverage)
 
     def write(folder: Path) -> None:

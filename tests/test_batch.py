@@ -6,7 +6,9 @@ resume, timeout and Ray each run their own (small) batch on top of the same stag
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import importlib.util
 import math
 import shutil
@@ -18,6 +20,8 @@ import pytest
 
 from humanmovenet.batch import collect_inputs, config_hash, run_batch
 from humanmovenet.pipeline import Analysis, BiomechConfig, PipelineConfig, analyze
+from humanmovenet.pose2d import PoseConfig
+from humanmovenet.reconstruct import FitConfig
 
 DATA = Path(__file__).parent / "data" / "sports2d_walk_1280x720.mp4"
 GOOD = {"walk_a": (60, 70), "walk_b": (62, 72)}
@@ -53,10 +57,16 @@ def clips(tmp_path_factory) -> Path:
     return folder
 
 
+#: Quick settings: the batch must reproduce analyze() whatever the settings, so the tests use
+#: the lite landmarker and a short body fit (the defaults' numbers are in docs/batch.md).
+QUICK = {"pose": PoseConfig(model="lite"), "reconstruct": FitConfig(iterations=60),
+         "biomech": BiomechConfig(n_bootstrap=0)}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def config(tmp_path_factory) -> PipelineConfig:
     cache = tmp_path_factory.mktemp("cache")
-    return PipelineConfig(biomech=BiomechConfig(n_bootstrap=0), cache_dir=str(cache))
+    return PipelineConfig(**QUICK, cache_dir=str(cache))
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +139,13 @@ def test_resume_skips_finished_and_retries_failed_on_request(first_run, clips, c
     assert {i.name for i in third.ok} == set(GOOD)
     assert (out / "results" / "walk_a" / "analysis.json").stat().st_mtime_ns == mtime_a
     # a changed setting changes the config hash, so nothing is considered finished
-    changed = PipelineConfig(biomech=BiomechConfig(n_bootstrap=0, smooth_s=0.2),
+    changed = PipelineConfig(**(QUICK | {"biomech": BiomechConfig(n_bootstrap=0, smooth_s=0.2)}),
                              cache_dir=config.cache_dir)  # fmt: skip
     assert config_hash(changed) != config_hash(config)
 
 
 def test_timeout_is_recorded_and_batch_goes_on(clips, tmp_path):
-    cfg = PipelineConfig(biomech=BiomechConfig(n_bootstrap=0), cache_dir=str(tmp_path / "cache"))
+    cfg = PipelineConfig(**QUICK, cache_dir=str(tmp_path / "cache"))
     result = run_batch([clips / "walk_a.mp4", clips / "zero_length.mp4"], tmp_path / "out", cfg,
                        workers=1, timeout_s=0.5, progress=False)  # fmt: skip
     by_name = {i.name: i for i in result.items}
@@ -182,3 +192,49 @@ def test_ray_executor_matches_local(first_run, clips, config, tmp_path):
     np.testing.assert_array_equal(mine.spine.positions, local.spine.positions)
     rows = _manifest(result.manifest)
     assert rows["walk_a"]["input_sha256"] == _manifest(first_run.manifest)["walk_a"]["input_sha256"]
+
+
+class _DiskFullAfter:
+    """A file object that accepts ``limit`` characters, then fails like a full disk."""
+
+    def __init__(self, fh, limit: int = 40) -> None:
+        self.fh, self.left = fh, limit
+
+    def write(self, data):  # noqa: ANN001, ANN201 - file protocol
+        if len(data) > self.left:
+            self.fh.write(data[: self.left])
+            self.left = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.left -= len(data)
+        return self.fh.write(data)
+
+
+def test_disk_full_on_the_summary_leaves_no_half_written_table(
+    clips, config, tmp_path, monkeypatch
+):
+    """ENOSPC half-way through summary.csv: a clear OSError, no partial or temp file, a complete
+    manifest, and the same command afterwards finishes without recomputing anything."""
+    import humanmovenet.batch as batch
+
+    real = batch.atomic_open
+
+    @contextlib.contextmanager
+    def full_disk(path, mode="wb", **kwargs):  # noqa: ANN001, ANN202
+        with real(path, mode, **kwargs) as fh:
+            yield _DiskFullAfter(fh) if Path(path).name == "summary.csv" else fh
+
+    monkeypatch.setattr(batch, "atomic_open", full_disk)
+    inputs = [clips / "not_video.mp4", clips / "zero_length.mp4"]
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="free some space") as info:
+        run_batch(inputs, out, config, workers=1, progress=False)
+    assert info.value.errno == errno.ENOSPC
+    assert not (out / "summary.csv").exists() and not (out / "summary.parquet").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["logs", "manifest.csv", "results"]
+    rows = _manifest(out / "manifest.csv")
+    assert {r["status"] for r in rows.values()} == {"failed"} and len(rows) == 2
+    monkeypatch.setattr(batch, "atomic_open", real)
+    again = run_batch(inputs, out, config, workers=1, progress=False)
+    assert again.computed == () and again.summary.is_file()
+    with again.summary.open(newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 2

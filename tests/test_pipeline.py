@@ -104,3 +104,31 @@ def test_cli_analyze_and_bad_inputs(cache_dir, tmp_path, capsys, monkeypatch):
     assert main(["analyze", str(fake), "--out", str(tmp_path / "y")]) == EXIT_INPUT
     assert "not a readable video" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_disk_full_while_saving_keeps_the_previous_result_and_leaves_no_temp(
+    analysis, tmp_path, monkeypatch
+):
+    """ENOSPC half-way through Analysis.save: the OSError is raised, the previous result
+    folder is intact and no temporary folder or file is left beside it."""
+    import errno
+
+    target = analysis.save(tmp_path / "result")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    real = pipeline.save_dynamic_spine
+
+    def half_then_full(path, spine):  # noqa: ANN001, ANN202
+        Path(path).write_bytes(b"PK\x03\x04 partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "save_dynamic_spine", half_then_full)
+    with pytest.raises(OSError) as info:
+        analysis.save(target)
+    assert info.value.errno == errno.ENOSPC
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    with pytest.raises(OSError):
+        analysis.save(tmp_path / "fresh")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    monkeypatch.setattr(pipeline, "save_dynamic_spine", real)
+    assert Analysis.load(target).spine.num_frames == analysis.spine.num_frames
