@@ -78,7 +78,7 @@ def test_synth_command_writes_a_tiny_dataset(tmp_path):
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == EXIT_OK
     text = capsys.readouterr().out
-    for command in ("demo", "pose", "analyze", "synth"):
+    for command in ("demo", "pose", "analyze", "report", "batch", "train", "evaluate", "synth"):
         assert command in text
 
 

@@ -66,3 +66,26 @@ def test_overlay_errors_leave_nothing(analysed, tmp_path):
     with pytest.raises(ValueError, match="pass the video that was analysed"):
         write_overlay_video(analysis, other, tmp_path / "o.mp4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.mp4"]
+
+
+def test_recovered_camera_matches_the_fitted_one(analysed):
+    """The closed-form camera equals the reconstruction's own (re-run here, deterministic)."""
+    from humanmovenet.reconstruct import reconstruct_spine
+
+    _, _, analysis = analysed
+    facing = analysis.keypoints.view.facing if analysis.keypoints.view is not None else None
+    _, fit, _ = reconstruct_spine(analysis.keypoints, analysis.silhouettes,
+                                  config=analysis.config.reconstruct,
+                                  facing=facing if facing in ("left", "right") else None)  # fmt: skip
+    camera = overlay_camera(analysis)
+    np.testing.assert_allclose(camera.K, fit.K, atol=1e-3)
+    cos = (np.trace(camera.R @ fit.camera_R.T) - 1) / 2
+    assert np.degrees(np.arccos(np.clip(cos, -1, 1))) < 2.0
+
+    class WithCamera:  # an analysis that stores the fitted camera is used as is
+        camera_R, camera_K = fit.camera_R, fit.K
+
+        def __getattr__(self, name):
+            return getattr(analysis, name)
+
+    np.testing.assert_array_equal(overlay_camera(WithCamera()).R, fit.camera_R)

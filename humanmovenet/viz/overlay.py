@@ -8,7 +8,8 @@ with the movement phase as text.
 
 **Camera.** The reconstruction fits a pinhole camera at the world origin (``reconstruct.fit``:
 ``FrameFit.camera_R``, ``K``) but an :class:`~humanmovenet.pipeline.Analysis` does not store
-it. ``K`` is rebuilt exactly from the fit settings (``focal_px`` or ``focal_factor`` × the
+it (an analysis with ``camera_R`` and ``camera_K`` attributes is used as is). ``K`` is
+rebuilt exactly from the fit settings (``focal_px`` or ``focal_factor`` × the
 larger image side, principal point at the image centre); the rotation is recovered from what
 the analysis holds: the fitted body (``spine.pose``) is posed with the body model and the
 rotation that best turns the directions of its landmark joints into the rays of the observed
@@ -137,6 +138,11 @@ def overlay_camera(analysis, joints: np.ndarray | None = None) -> OverlayCamera:
     obs = analysis.keypoints.data[:, [names.index(m) for m, _ in LANDMARK_JOINTS]]  # (T, 12, 3)
     w = np.nan_to_num(obs[..., 2], nan=0.0) * np.isfinite(obs[..., :2]).all(-1)
     w = w * np.isfinite(joints).all(-1)
+    stored_R, stored_K = getattr(analysis, "camera_R", None), getattr(analysis, "camera_K", None)
+    if stored_R is not None and stored_K is not None:  # the fitted camera, when the analysis has it
+        camera = OverlayCamera(R=np.asarray(stored_R, float), K=np.asarray(stored_K, float),
+                               reprojection_px=float("nan"))  # fmt: skip
+        return _with_reprojection(camera, joints, obs, w)
     if w.sum() <= 0:
         raise ValueError("no visible landmark to recover the camera from.")
     pix = np.concatenate([np.nan_to_num(obs[..., :2]), np.ones_like(obs[..., :1])], -1)
@@ -149,11 +155,15 @@ def overlay_camera(analysis, joints: np.ndarray | None = None) -> OverlayCamera:
     u, _, vt = np.linalg.svd(h)
     d = np.sign(np.linalg.det(u @ vt))
     R = u @ np.diag([1.0, 1.0, d]) @ vt
-    camera = OverlayCamera(R=R, K=K, reprojection_px=float("nan"))
+    return _with_reprojection(OverlayCamera(R=R, K=K, reprojection_px=float("nan")), joints, obs, w)
+
+
+def _with_reprojection(camera: OverlayCamera, joints, obs, w) -> OverlayCamera:  # noqa: ANN001
+    """The camera with its median landmark reprojection error (pixels) filled in."""
     err = np.linalg.norm(project_points(joints, camera) - obs[..., :2], axis=-1)
     ok = (w > 0.5) & np.isfinite(err)
     med = float(np.median(err[ok])) if ok.any() else float("nan")
-    return OverlayCamera(R=R, K=K, reprojection_px=med)
+    return OverlayCamera(R=camera.R, K=camera.K, reprojection_px=med)
 
 
 def _encoder(codec: str | None) -> str:
