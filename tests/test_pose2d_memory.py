@@ -35,7 +35,11 @@ def test_mask_writer_on_disk_is_a_read_only_map_and_leaves_no_file(tmp_path):
     assert not out.flags.writeable
     assert list(tmp_path.iterdir()) == []  # unlinked once mapped
     with pytest.raises(ValueError, match="out of order"):
-        MaskWriter(masks.shape, max_in_memory=0).write(-1, masks[0])
+        MaskWriter(masks.shape, folder=tmp_path, max_in_memory=0).write(-1, masks[0])
+    import gc
+
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []  # an abandoned writer removes its file too
 
 
 def test_mask_writer_discards_an_unfinished_file(tmp_path):

@@ -228,6 +228,7 @@ class MaskWriter:
             self._array = np.zeros(shape, dtype=bool)
             return
         fd, self._path = tempfile.mkstemp(prefix="humanmovenet-masks-", suffix=".npy", dir=folder)
+        self._cleanup = weakref.finalize(self, _unlink_quietly, self._path)  # never close()d
         try:
             self._fh = os.fdopen(fd, "wb")
             header = {"descr": "|b1", "fortran_order": False, "shape": shape}
@@ -286,6 +287,7 @@ class MaskWriter:
         self._fh.close()
         self._fh = None
         path, self._path = self._path, None
+        self._cleanup.detach()
         try:
             masks = np.load(path, mmap_mode="r")
         except BaseException:
