@@ -5,10 +5,15 @@ Run: ``nice -n 10 python benchmarks/bench_video_memory.py [--minutes 10] [--mode
 1. Writes a ``--minutes`` long 1920x1080 30 fps H.264 video to a temporary folder (or re-uses
    ``--video``): frames 5-116 of the shipped real clip (the woman walking, detected in every
    one), upscaled and played forwards then backwards in a loop, so a person is in every frame.
-2. Runs each stage in a fresh subprocess (so each peak is its own) and samples the resident
+2. Runs each stage (``--stages``) in a fresh subprocess (so each peak is its own) and samples the resident
    memory from ``/proc/self/status`` (``VmRSS`` = ``RssAnon`` + ``RssFile`` + shared memory;
    ``VmHWM`` = peak RSS) every ``--every`` frames:
 
+   * ``replay``: the 2D stage's own memory over ``--replay-frames`` frames: one walking
+     cycle of real MediaPipe detections of the 1080p video (every person, with masks)
+     replayed through the real :func:`estimate_pose`, then the pose cache's
+     :func:`save_silhouettes` / :func:`load_silhouettes` (MediaPipe's speed on 1080p frames,
+     ~1-5 fps on a shared 2-core machine, makes the real 10-minute run take hours);
    * ``pose2d``: :func:`estimate_pose` over the whole video (masks on, default ``mask_scale``),
      then :func:`save_silhouettes` of the result (the pipeline's cache write);
    * ``analyze``: :func:`humanmovenet.analyze` end to end (cache on, in a temporary folder),
@@ -157,6 +162,71 @@ def stage_pose2d(args: argparse.Namespace) -> dict:
     return info | sampler.stop()
 
 
+def stage_replay(args: argparse.Namespace) -> dict:
+    """The 2D stage's own memory at full length without MediaPipe's run time: real MediaPipe
+    detections of one walking cycle of the 1080p video (every person, masks at the default
+    ``mask_scale``) replayed with new frame numbers until ``--replay-frames``, through the real
+    :func:`estimate_pose` (spool, tracking, MaskWriter), then the pose-stage cache write and
+    read (:func:`save_silhouettes`, :func:`load_silhouettes`). The held cycle (bit-packed) is
+    part of every sample."""
+    import dataclasses
+    import gc
+
+    import numpy as np
+
+    import humanmovenet.pose2d.estimate as estimate
+    from humanmovenet.io import open_video
+    from humanmovenet.io.arrays import load_silhouettes, save_silhouettes
+    from humanmovenet.pose2d import PoseConfig, estimate_pose
+
+    config = PoseConfig(model=args.model)
+    cycle = 2 * (PERSON_FRAMES[1] - PERSON_FRAMES[0]) - 2
+    recorded = []  # masks bit-packed, so the held cycle stays small
+    with open_video(args.video, stop=cycle) as reader:
+        for det in estimate.iter_detections(reader, config):
+            packed = None if det.masks is None else np.packbits(det.masks, axis=-1)
+            recorded.append((dataclasses.replace(det, masks=None), packed))
+    width = round(recorded[0][0].image_size[0] * config.mask_scale)
+    gc.collect()
+    sampler = _Sampler(args.every, limit_mb=args.rss_limit_mb, partial=_partial(args.stage))
+    sampler.record("cycle recorded")
+
+    def replay(video, config=None):  # noqa: ANN001, ANN202 - same signature as the original
+        for k in range(args.replay_frames):
+            det, packed = recorded[k % len(recorded)]
+            masks = None if packed is None else np.unpackbits(packed, -1, count=width).astype(bool)
+            sampler.tick()
+            yield dataclasses.replace(det, index=k, time_s=k / 30.0, masks=masks)
+
+    estimate.iter_detections = replay
+    sampler.phase = "pose2d"
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = estimate_pose(iter(()), config)
+    info = {"frames": result.keypoints.num_frames, "cycle_frames": len(recorded),
+            "estimate_pose_s": round(time.perf_counter() - t0, 1),
+            "mask_shape": list(result.silhouettes.masks.shape),
+            "mask_gb": result.silhouettes.masks.nbytes / 1e9,
+            "masks_on_disk": type(result.silhouettes.masks).__name__ == "memmap"}  # fmt: skip
+    sampler.phase = "save_silhouettes"
+    sampler.record("after estimate_pose")
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        path = save_silhouettes(Path(tmp) / "silhouettes.npz", result.silhouettes)
+        info["save_silhouettes_s"] = round(time.perf_counter() - t0, 1)
+        info["silhouettes_npz_mb"] = round(path.stat().st_size / 1e6, 1)
+        sampler.record("saved")
+        del result
+        sampler.phase = "load_silhouettes"
+        t0 = time.perf_counter()
+        back = load_silhouettes(path)
+        info["load_silhouettes_s"] = round(time.perf_counter() - t0, 1)
+        info["loaded_on_disk"] = type(back.masks).__name__ == "memmap"
+        sampler.record("loaded")
+    return info | sampler.stop()
+
+
 def stage_analyze(args: argparse.Namespace) -> dict:
     import humanmovenet.pipeline as pipeline
     from humanmovenet.pose2d import PoseConfig
@@ -263,8 +333,9 @@ def main() -> None:
     parser.add_argument("--keep-video", type=Path, help="write the video here and keep it")
     parser.add_argument("--model", default="full", choices=("full", "lite"))
     parser.add_argument("--every", type=int, default=1000, help="sample memory every N frames")
-    parser.add_argument("--stages", default="pose2d,analyze,reconstruct")
+    parser.add_argument("--stages", default="replay,reconstruct,pose2d,analyze")
     parser.add_argument("--recon-frames", type=int, default=18000)
+    parser.add_argument("--replay-frames", type=int, default=18000)
     parser.add_argument("--recon-iterations", type=int, default=3)
     parser.add_argument("--fit-iterations", type=int, default=None,
                         help="analyze: body-fit iterations (default: the library's; a few "
@@ -278,7 +349,7 @@ def main() -> None:
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:  # child process: one stage, JSON on the last line of stdout
-        run = {"pose2d": stage_pose2d, "analyze": stage_analyze,
+        run = {"pose2d": stage_pose2d, "analyze": stage_analyze, "replay": stage_replay,
                "reconstruct": stage_reconstruct}[args.stage]  # fmt: skip
         print(json.dumps(run(args)))
         return
@@ -297,6 +368,8 @@ def main() -> None:
             if stage == "reconstruct":
                 extra = ["--recon-frames", str(args.recon_frames), "--recon-iterations",
                          str(args.recon_iterations)]  # fmt: skip
+            elif stage == "replay":
+                extra += ["--replay-frames", str(args.replay_frames)]
             elif stage == "analyze" and args.fit_iterations is not None:
                 extra += ["--fit-iterations", str(args.fit_iterations)]
             report[stage] = _run_stage(stage, args, extra)
