@@ -53,6 +53,9 @@ __all__ = [
 #: Movements on which the model-based reconstruction was measured against ground truth.
 VALIDATED_MOVEMENTS: tuple[str, ...] = ("forward_bend", "backward_bend")
 
+#: Fewest frames a movement can be measured on (``biomech`` refuses shorter spines).
+MIN_FRAMES = 5
+
 ANALYSIS_FORMAT = "humanmovenet.analysis"
 ANALYSIS_VERSION = 1
 
@@ -406,8 +409,8 @@ def analyze(
 
     Raises:
         FileNotFoundError: the video does not exist.
-        ValueError: not a readable video, no frames, no person detected in any frame, or bad
-            settings; the message says what to do.
+        ValueError: not a readable video, no frames, fewer than :data:`MIN_FRAMES` frames, no
+            person detected in any frame, or bad settings; the message says what to do.
     """
     config = config or PipelineConfig()
     path = Path(video).expanduser()
@@ -423,6 +426,12 @@ def analyze(
         raise ValueError(
             f"{path}: no person was detected in any frame, so nothing can be reconstructed. "
             "Film the whole body from the side, well lit, filling at least a third of the frame."
+        )
+    if keypoints.num_frames < MIN_FRAMES:  # before the (costly) reconstruction
+        raise ValueError(
+            f"{path}: only {keypoints.num_frames} frame(s) were read; measuring a movement needs "
+            f"at least {MIN_FRAMES}. Give a video of the whole movement (or widen "
+            "VideoConfig start/stop, or raise target_fps)."
         )
     rec_key = _key(pose_key, c["reconstruct"])
     spine, quality = _reconstruct_stage(keypoints, silhouettes, config, stage_cache, rec_key)

@@ -45,6 +45,17 @@ def test_one_frame_video(tmp_path, walk_frames):
     assert kp.data.shape == (1, 33, 3)
 
 
+def test_one_frame_video_through_analyze_is_a_clear_error(tmp_path, walk_frames):
+    """Not a bare traceback from the metrics after a wasted reconstruction: analyze stops right
+    after the 2D stage and says what to do."""
+    from humanmovenet.pipeline import PipelineConfig, analyze
+
+    path = _write(tmp_path / "one.mp4", walk_frames[5:6])
+    config = PipelineConfig(pose=PoseConfig(model="lite"), cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=r"one\.mp4: only 1 frame\(s\).*at least 5"):
+        analyze(path, config)
+
+
 def test_4k_frames(tmp_path, walk_frames):
     folder = tmp_path / "frames_4k"
     folder.mkdir()
