@@ -587,6 +587,9 @@ def fit_frames(
     facing: Literal["left", "right"] | None = None,
     layer: SagittalBody | None = None,
     contour: BackContour | None = None,
+    init_angles: np.ndarray | None = None,
+    init_transl: np.ndarray | None = None,
+    init_camera: np.ndarray | None = None,
 ) -> FrameFit:
     """Fit the body's sagittal pose to every frame of a side-view video (batched over frames).
 
@@ -599,16 +602,32 @@ def fit_frames(
         facing: ``"left"``/``"right"`` if known, else read from the keypoints.
         layer: a prebuilt :class:`SagittalBody` for this body and shape (saves ~1 s).
         contour: a precomputed back contour (else extracted from ``silhouettes``).
+        init_angles: starting angles (radians, :data:`ANGLE_NAMES` order), e.g. from the
+            learned regressor (:mod:`.regress`); default: from the 2D geometry.
+        init_transl: starting translation (metres); default: closed form from the angles.
+        init_camera: starting camera (yaw, pitch) in radians; default: a grid search (or
+            zero without ``config.fit_camera``). With a good start, a few L-BFGS iterations
+            (``FitConfig(iterations=20, adam_fraction=0, contour_start=0)``) suffice.
 
     Returns:
         The :class:`FrameFit`.
 
     Shapes:
-        keypoints.data: (T, 33, 3); silhouettes.masks: (T, H, W) → angles (T, A).
+        keypoints.data: (T, 33, 3); silhouettes.masks: (T, H, W) → angles (T, A);
+        init_angles: (T, A); init_transl: (T, 3); init_camera: (2,).
     """
     config = config or FitConfig()
+    t = keypoints.num_frames if isinstance(keypoints, Keypoints2D) else None
+    inits = {"init_angles": (init_angles, (t, len(ANGLE_NAMES))),
+             "init_transl": (init_transl, (t, 3)), "init_camera": (init_camera, (2,))}  # fmt: skip
+    for name, (value, shape) in inits.items():
+        if value is not None and (np.shape(value) != shape or not np.isfinite(value).all()):
+            raise ValueError(
+                f"{name}: expected finite values of shape {shape}, got shape {np.shape(value)}."
+            )
     with _torch_threads(config.num_threads):
-        return _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour)
+        return _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour,
+                           init_angles, init_transl, init_camera)  # fmt: skip
 
 
 @contextmanager
@@ -622,7 +641,8 @@ def _torch_threads(n: int | None):
         torch.set_num_threads(before)
 
 
-def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour) -> FrameFit:
+def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour,
+                init_angles=None, init_transl=None, init_camera=None) -> FrameFit:  # fmt: skip
     if not isinstance(keypoints, Keypoints2D):
         raise ValueError(f"keypoints must be a Keypoints2D, got {type(keypoints).__name__}.")
     stations = np.asarray(config.stations, dtype=np.float64)
@@ -644,11 +664,21 @@ def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, cont
                      dtype=dtype)  # fmt: skip
 
     # 1. Initial values from the 2D geometry.
-    angles = torch.as_tensor(_initial_angles(keypoints, obs.facing), dtype=dtype)
-    cam = _initial_camera(layer, angles, obs, K, config) if config.fit_camera else torch.zeros(2)
+    if init_angles is None:
+        init_angles = _initial_angles(keypoints, obs.facing)
+    angles = torch.tensor(np.ascontiguousarray(init_angles), dtype=dtype).contiguous()
+    if init_camera is not None:
+        cam = torch.tensor(np.ascontiguousarray(init_camera), dtype=dtype).contiguous()
+    elif config.fit_camera:
+        cam = _initial_camera(layer, angles, obs, K, config)
+    else:
+        cam = torch.zeros(2)
     cam = cam.to(dtype)
     R0 = side_camera_rotation(obs.facing, cam[0], cam[1])
-    transl = _initial_translation(layer, angles, obs, R0, K)
+    if init_transl is None:
+        transl = _initial_translation(layer, angles, obs, R0, K)
+    else:
+        transl = torch.tensor(np.ascontiguousarray(init_transl), dtype=dtype).contiguous()
     angles.requires_grad_(True)
     transl.requires_grad_(True)
     cam.requires_grad_(config.fit_camera)
