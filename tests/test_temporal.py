@@ -184,3 +184,19 @@ def test_classic_filters():
     np.testing.assert_allclose(filled[41], x[39] + (x[44] - x[39]) * 2 / 5)
     held = fill_gaps(x, causal=True)
     np.testing.assert_allclose(held[42], x[39])
+
+
+def test_tiny_training_run_writes_loadable_weights(tmp_path):
+    from humanmovenet.train.train_temporal import main
+
+    out, ckpt = tmp_path / "t.pt", tmp_path / "ck.pt"
+    argv = ["--steps", "2", "--batch", "2", "--length", "24", "--eval-every", "1",
+            "--out", str(out), "--checkpoint", str(ckpt)]  # fmt: skip
+    main(argv)
+    assert ckpt.is_file()
+    model = load_temporal_model(out, causal=True)
+    x = _bend(30)
+    y = smooth_angles(x, None, FPS, model=model, causal=True)
+    assert y.shape == x.shape and np.isfinite(y).all()
+    main(argv + ["--resume"])  # already at the last step: loads the checkpoint, trains nothing
+    assert torch.load(out, weights_only=True)["meta_json"]
