@@ -158,6 +158,8 @@ def test_bad_inputs_raise():
         smooth_angles(good, None, 0.0)
     with pytest.raises(ValueError, match="confidence"):
         smooth_angles(good, np.ones(29), FPS)
+    with pytest.raises(ValueError, match="no frame counts as observed"):
+        smooth_angles(good, np.zeros(30), FPS)
     with pytest.raises(ValueError, match="causal"):
         smooth_angles(good, None, FPS, model=TemporalGCNLSTM(causal=False), causal=True)
     with pytest.raises(ValueError, match="fps"):

@@ -363,6 +363,11 @@ def _check_angles(angles, confidence, fps) -> tuple[np.ndarray, np.ndarray, floa
         if not np.isfinite(c).all() or (c < 0).any() or (c > 1).any():
             raise ValueError("confidence: expected finite values in [0, 1] (0 = missing).")
     c = np.where(np.isfinite(x), c, 0.0)
+    if not (c > 0).any():
+        raise ValueError(
+            "confidence: 0 wherever an angle is finite — no frame counts as observed; pass "
+            "None (trust every finite value) or the per-frame visibility."
+        )
     return x, c, fps
 
 
