@@ -35,6 +35,10 @@ def body():
 
 @pytest.fixture(scope="module")
 def bend(body):
+    return make_bend(body)
+
+
+def make_bend(body, seed: int = 7) -> dict:
     """A clean synthetic forward bend: projected landmarks, rendered silhouettes, targets."""
     from humanmovenet.synth.camera import sample_side_camera
     from humanmovenet.synth.landmarks import landmark_sources_for, mediapipe_landmarks_from_arrays
@@ -44,7 +48,7 @@ def bend(body):
     from humanmovenet.synth.subject import sample_subject
     from humanmovenet.train.train_regressor import camera_targets, sequence_targets
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     subject = sample_subject(rng, bmi_range=(20.0, 26.0))
     motion = generate_motion(subject, "forward_bend", rng, fps=2.0)
     posed = pose_sequence(subject, motion, body, keep_vertices=True)
@@ -147,22 +151,34 @@ def test_framefit_is_complete_and_fuses(bend, body):
     assert spine.positions.shape == (t, 25, 3) and np.isfinite(spine.positions).all()
 
 
-def test_recovers_a_clean_forward_bend(bend, body):
-    """Real path: clean projected landmarks + rendered silhouettes of a held-out subject."""
+def test_recovers_a_forward_bend(bend, body):
+    """Real path: projected landmarks of a held-out subject corrupted by the MEASURED MediaPipe
+    noise model (as in training), silhouettes rendered by VTK.
+
+    The network learned MediaPipe's systematic landmark offsets: on perfectly clean
+    projections it under-estimates the whole bend (about half the pelvis, hip and lumbar
+    excursion, docs/regressor.md), so the check uses the realistic input.
+    """
+    from humanmovenet.synth.landmark_noise import LandmarkNoiseModel
+
     kp, sil, face, truth = bend["kp"], bend["sil"], bend["facing"], bend["truth"]
     assert bend["residual"].mean() < 8.0  # the targets reproduce the posed joints (mm)
+    height = 1.1 * float(np.ptp(kp.xy[0, :, 1]))
+    noisy = LandmarkNoiseModel.load().apply(kp.xy, height, np.random.default_rng(0),
+                                            near_side=face, facing=1.0 if face == "right" else -1.0)  # fmt: skip
+    kp = _with(kp, noisy)
     fit = regress_frames(kp, sil, facing=face, body=body)
     peak = int(np.argmax(truth[:, LUMBAR]))
-    assert np.degrees(truth[peak, LUMBAR] - truth[0, LUMBAR]) > 20.0  # a real bend
-    est = np.degrees(fit.angles[:, LUMBAR] - fit.angles[0, LUMBAR])
     gt = np.degrees(truth[:, LUMBAR] - truth[0, LUMBAR])
-    assert abs(est[peak] - gt[peak]) < 10.0
-    assert np.mean(np.abs(est - gt)) < 6.0
+    assert gt[peak] > 20.0  # a real bend
+    est = np.degrees(fit.angles[:, LUMBAR] - fit.angles[0, LUMBAR])
+    assert abs(est[peak] - gt[peak]) < 8.0  # stated tolerance: 8 deg at the peak
+    assert np.mean(np.abs(est - gt)) < 6.0  # and 6 deg on average over the bend
     # the refinement starts from the regressor and stays close to the truth
-    refined = regress_frames(kp, sil, facing=face, refine_iterations=5, body=body)
+    refined = regress_frames(kp, sil, facing=face, refine_iterations=6, body=body)
     assert refined.loss_history and np.isfinite(refined.angles).all()
     hip = ANGLE_NAMES.index("hip_flexion_left")
-    assert np.mean(np.abs(np.degrees(refined.angles[:, hip] - truth[:, hip]))) < 12.0
+    assert np.mean(np.abs(np.degrees(refined.angles[:, hip] - truth[:, hip]))) < 10.0
 
 
 def test_bad_inputs_raise(bend):

@@ -66,7 +66,7 @@ __all__ = [
 REGRESSOR_FILENAME = "regressor_frame.pt"
 _ENV = "HUMANMOVENET_REGRESSOR_FRAME"
 #: sha256 of the shipped ``weights/regressor_frame.pt`` (update after retraining).
-REGRESSOR_SHA256 = "d7f18fe3c75dc3bd75e1e5b92e548ac96a1e3cd52b1a1a64cc8d17b324ba6b31"
+REGRESSOR_SHA256 = "82f90ad659bb34276c83e54e53cc7a65a850e6db682c278086c804eee89b162a"
 _FORMAT = "humanmovenet.regressor_frame"
 FEATURE_VERSION = 1
 
