@@ -278,10 +278,10 @@ def speed(n: int = 300) -> dict:
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for causal in (False, True):
-            smooth_angles(x, None, 30.0, causal=causal)
+            smooth_angles(x, None, 30.0, causal=causal, num_threads=threads)
             t0 = time.perf_counter()
             for _ in range(3):
-                smooth_angles(x, None, 30.0, causal=causal)
+                smooth_angles(x, None, 30.0, causal=causal, num_threads=threads)
             key = f"{'causal' if causal else 'bidir'}_fps_{threads}thread"
             out[key] = 3 * n / (time.perf_counter() - t0)
     torch.set_num_threads(1)

@@ -48,7 +48,9 @@ def test_shapes_dtype_and_gap_filled():
     truth = _bend()
     x = truth + rng.normal(0, np.radians(1.0), truth.shape)
     x[50:56] = np.nan
+    threads = torch.get_num_threads()
     out = smooth_angles(x, np.ones(len(x)), FPS)
+    assert torch.get_num_threads() == threads  # num_threads=1 is restored afterwards
     assert out.shape == (120, A) and out.dtype == np.float64
     assert np.isfinite(out).all()
     # the filled gap follows the motion (truth moves ~10° there) within a few degrees

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .fit import ANGLE_NAMES
+from .fit import ANGLE_NAMES, _torch_threads
 
 __all__ = [
     "SKELETON_EDGES",
@@ -388,6 +388,7 @@ def smooth_angles(
     *,
     model: TemporalGCNLSTM | None = None,
     causal: bool = False,
+    num_threads: int | None = 1,
 ) -> np.ndarray:
     """Remove jitter and fill short gaps in a per-frame angle estimate (GCN+LSTM).
 
@@ -400,6 +401,9 @@ def smooth_angles(
             are linearly resampled into that range and back.
         model: a :class:`TemporalGCNLSTM` (default: the shipped weights of the chosen mode).
         causal: use the causal (streaming) model; default bidirectional (module docstring).
+        num_threads: torch threads while it runs (restored afterwards); None = leave as is.
+            1 by default: on a busy 2-core machine 2 threads were up to 30x slower for this
+            small model (docs/temporal.md).
 
     Returns:
         Smoothed angles (T, 12), radians, float64, no NaN — except, in causal mode, for
@@ -430,7 +434,7 @@ def smooth_angles(
         xr, cr = x, c
     xt = torch.as_tensor(xr, dtype=torch.float32)[None]
     ct = torch.as_tensor(cr, dtype=torch.float32)[None]
-    with torch.no_grad():
+    with torch.no_grad(), _torch_threads(num_threads):
         base, feats, known = prepare_inputs(xt, ct, run_fps, causal=model.causal,
                                             return_known=True)  # fmt: skip
         out = (base + model(feats)).double()
