@@ -352,6 +352,13 @@ def train(args: argparse.Namespace) -> dict:
 
     ckpt_path = Path(args.checkpoint)
     state = torch.load(ckpt_path, weights_only=True) if args.resume and ckpt_path.exists() else None
+    run_id = f"{key}/d{args.draws}/s{args.seed}/n{args.sequences}/e{args.epochs}/b{args.batch}"
+    if state is not None and state.get("run") != run_id:
+        raise SystemExit(
+            f"--resume: the checkpoint {ckpt_path} belongs to run {state.get('run')!r}, not "
+            f"{run_id!r} (data, draws, seed, sequences, epochs and batch must match); drop "
+            "--resume to start afresh."
+        )
     models, results = {}, {}
     weights = torch.tensor(LOSS_WEIGHTS)
     for name, xkey in (("contour", "x_contour"), ("no_contour", "x_plain")):
@@ -392,7 +399,7 @@ def train(args: argparse.Namespace) -> dict:
             if epoch % 5 == 4 or epoch == args.epochs - 1:
                 mae = evaluate(model, x[val], y[val])
                 bar.set_postfix(loss=total / len(xt), val_lumbar=mae[1], val_pelvis=mae[0])
-            state = state or {}
+            state = state or {"run": run_id}
             state[name] = {"model": model.state_dict(), "opt": opt.state_dict(),
                            "sched": sched.state_dict(), "epoch": epoch + 1}  # fmt: skip
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
