@@ -5,6 +5,8 @@
 * :mod:`~humanmovenet.reconstruct.static` — standing frames → personal spine morphology.
 * :mod:`~humanmovenet.reconstruct.static_model` — the learned static model (back contour +
   landmarks of the standing frames → lordosis, kyphosis).
+* :mod:`~humanmovenet.reconstruct.temporal` — GCN+LSTM temporal layers (jitter, gaps;
+  bidirectional default, causal/streaming), Savitzky–Golay and One-Euro baselines.
 * :mod:`~humanmovenet.reconstruct.fuse` — morphology + pose → ``DynamicSpine``; the whole chain
   (:func:`reconstruct_spine`).
 """
@@ -14,6 +16,7 @@ from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 from .fuse import frame_confidence, fuse_spine, reconstruct_spine
 from .static import StaticEstimate, estimate_static, standing_frames
 from .static_model import StaticModel, load_static_model, predict_static, standing_features
+from .temporal import TemporalStream, load_temporal_model, smooth_angles
 
 __all__ = [
     "ANGLE_NAMES",
@@ -23,16 +26,19 @@ __all__ = [
     "SagittalBody",
     "StaticEstimate",
     "StaticModel",
+    "TemporalStream",
     "contour_features",
     "estimate_static",
     "extract_back_contour",
     "fit_frames",
     "frame_confidence",
     "load_static_model",
+    "load_temporal_model",
     "predict_static",
     "fuse_spine",
     "profile_curvature",
     "reconstruct_spine",
+    "smooth_angles",
     "standing_features",
     "standing_frames",
 ]

@@ -191,9 +191,9 @@ def back_profile(
     col = np.rint(np.where(ok, pts[..., 0], -1.0) * scale).astype(np.int64)
     row = np.rint(np.where(ok, pts[..., 1], -1.0) * scale).astype(np.int64)
     inside_img = ok & (col >= 0) & (col < w) & (row >= 0) & (row < h)
-    frame_idx = np.broadcast_to(np.arange(t)[:, None, None], col.shape)
+    flat = (np.arange(t)[:, None, None] * h + row) * w + col  # one flat gather (fast)
     inside = np.zeros(col.shape, dtype=bool)
-    inside[inside_img] = masks[frame_idx[inside_img], row[inside_img], col[inside_img]]
+    inside[inside_img] = masks.reshape(-1)[flat[inside_img]]
     # 2. First entry into the body along each line.
     entered = np.cumsum(inside, axis=-1) > 0
     # 3. First outside run of ≥ gap samples after the entry (running off the image counts).

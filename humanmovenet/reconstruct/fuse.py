@@ -18,7 +18,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..body._lbs import rotvec_to_rotmat
+from ..body._lbs import forward_kinematics, rotvec_to_rotmat
+from ..body.base import BodyOutput
 from ..spine.body import embed_in_body, pose_from_body_output
 from ..types import BodyShape, DynamicSpine, Keypoints2D, PoseSequence, Silhouettes
 from .contour import extract_back_contour
@@ -43,6 +44,13 @@ def frame_confidence(fit: FrameFit) -> np.ndarray:
     kp = np.nan_to_num(fit.keypoint_error, nan=1.0)
     conf = fit.visibility * np.exp(-((kp / 0.05) ** 2)) * (0.5 + 0.5 * fit.contour_coverage)
     return np.clip(np.nan_to_num(conf, nan=0.0), 0.0, 1.0)
+
+
+def _skeleton(body, rest_joints, body_pose, root, transl) -> BodyOutput:
+    """Posed joints and global rotations only (no skinning: the spine needs no vertices)."""
+    local = rotvec_to_rotmat(torch.cat([root.unsqueeze(1), body_pose], 1))
+    rots, joints = forward_kinematics(local, rest_joints.expand(len(local), -1, -1), body.levels)
+    return BodyOutput(torch.empty(0), joints + transl.unsqueeze(1), rots, body.joint_names)
 
 
 def fuse_spine(
@@ -74,9 +82,10 @@ def fuse_spine(
     transl = torch.as_tensor(fit.transl, dtype=torch.float64)
     positions, frames = [], []
     with torch.no_grad():
+        rest_joints = body.rest_joints(betas)
         for lo in range(0, fit.num_frames, batch_size):
             hi = min(lo + batch_size, fit.num_frames)
-            out = body(betas.expand(hi - lo, -1), body_pose[lo:hi], root[lo:hi], transl[lo:hi])
+            out = _skeleton(body, rest_joints, body_pose[lo:hi], root[lo:hi], transl[lo:hi])
             pos, fr = pose_from_body_output(emb, body, out)
             positions.append(pos)
             frames.append(fr)
@@ -113,6 +122,27 @@ def _default_stations(contour):
     return contour if np.allclose(contour.stations, DEFAULT_STATIONS) else None
 
 
+def _learned_frames(keypoints, silhouettes, body, betas, layer, contour, config, facing,
+                    temporal: bool, refine_iterations: int) -> FrameFit:  # fmt: skip
+    """Regressor → (GCN+LSTM) → FrameFit with the smoothed angles' body pose."""
+    import dataclasses
+
+    from .regress import regress_frames
+    from .temporal import smooth_angles
+
+    fit = regress_frames(keypoints, silhouettes, facing=facing, body=body, betas=betas,
+                         layer=layer, contour=_default_stations(contour),
+                         focal_px=config.focal_px, refine_iterations=refine_iterations)  # fmt: skip
+    if not temporal:
+        return fit
+    confidence = np.clip(np.nan_to_num(fit.visibility, nan=0.0), 0.0, 1.0)
+    angles = smooth_angles(fit.angles, confidence, fit.fps)
+    with torch.no_grad():
+        body_pose, root = layer.pose(torch.as_tensor(angles, dtype=layer.rest_joints.dtype))
+    return dataclasses.replace(fit, angles=angles, body_pose=body_pose.double().numpy(),
+                               root_orient=root.double().numpy())  # fmt: skip
+
+
 def reconstruct_spine(
     keypoints: Keypoints2D,
     silhouettes: Silhouettes | None,
@@ -123,8 +153,20 @@ def reconstruct_spine(
     facing: Literal["left", "right"] | None = None,
     standing: np.ndarray | None = None,
     learned=True,
+    method: Literal["fit", "learned"] = "fit",
+    temporal: bool = True,
+    refine_iterations: int = 0,
 ) -> tuple[DynamicSpine, FrameFit, StaticEstimate]:
-    """Model-based reconstruction of one side-view video: fit → static → fuse.
+    """Reconstruction of one side-view video: per-frame pose → static → fuse.
+
+    Two per-frame methods:
+
+    * ``"fit"`` (default): the model-based fit of every frame together (:func:`.fit.fit_frames`,
+      ~9 frames/s on one core);
+    * ``"learned"``: the learned per-frame regressor (:func:`.regress.regress_frames`), then the
+      GCN+LSTM temporal model on its angles (:func:`.temporal.smooth_angles`, bidirectional;
+      ``temporal=False`` skips it), optionally ``refine_iterations`` of reprojection fitting —
+      hundreds of frames/s.
 
     Args:
         keypoints: MediaPipe landmarks (``pose2d`` output).
@@ -137,6 +179,10 @@ def reconstruct_spine(
         standing: (T,) bool mask of standing frames (default: detected).
         learned: the static morphology model (:func:`.static.estimate_static`): True = the
             shipped one (needs silhouettes), False = the fit's estimate.
+        method: ``"fit"`` or ``"learned"`` (above).
+        temporal: with ``method="learned"``, smooth the per-frame angles with the GCN+LSTM.
+        refine_iterations: with ``method="learned"``, L-BFGS reprojection iterations after
+            the regressor (0 = none).
 
     Returns:
         (DynamicSpine, FrameFit, StaticEstimate).
@@ -156,8 +202,14 @@ def reconstruct_spine(
         contour = extract_back_contour(
             silhouettes, keypoints, np.asarray(config.stations), facing=facing
         )
-    fit = fit_frames(keypoints, silhouettes, body, config=config, facing=facing, layer=layer,
-                     contour=contour)  # fmt: skip
+    if method == "fit":
+        fit = fit_frames(keypoints, silhouettes, body, config=config, facing=facing,
+                         layer=layer, contour=contour)  # fmt: skip
+    elif method == "learned":
+        fit = _learned_frames(keypoints, silhouettes, body, betas, layer, contour, config,
+                              facing, temporal, refine_iterations)  # fmt: skip
+    else:
+        raise ValueError(f"method must be 'fit' or 'learned', got {method!r}.")
     static = estimate_static(fit, keypoints, layer.embedding.morphology, standing=standing,
                              shape=shape, contour=_default_stations(contour),
                              learned=learned)  # fmt: skip

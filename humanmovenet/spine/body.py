@@ -49,6 +49,10 @@ DEPTH_FRACTIONS: np.ndarray = _depth_fraction_table()
 
 def _sagittal_profile(vertices: np.ndarray, faces: np.ndarray, heights: np.ndarray):
     """Back and front skin z along the mid-sagittal line (x = 0) at the given heights."""
+    # Rays run in the plane x = 0: only triangles spanning it can be hit (a few hundred of the
+    # body's ~28k), which makes the ray index ~50× cheaper to build with identical hits.
+    fx = vertices[faces, 0]
+    faces = faces[(fx.min(axis=1) <= 1e-9) & (fx.max(axis=1) >= -1e-9)]
     mesh = trimesh.Trimesh(vertices, faces, process=False)
     z0 = vertices[:, 2].min() - 0.5
     origins = np.stack([np.zeros_like(heights), heights, np.full_like(heights, z0)], axis=1)
