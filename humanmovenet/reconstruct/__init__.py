@@ -5,6 +5,8 @@
 * :mod:`~humanmovenet.reconstruct.static` — standing frames → personal spine morphology.
 * :mod:`~humanmovenet.reconstruct.static_model` — the learned static model (back contour +
   landmarks of the standing frames → lordosis, kyphosis).
+* :mod:`~humanmovenet.reconstruct.regress` — learned per-frame regressor (landmarks + back
+  contour → the fit's angles and camera), hundreds of frames/s.
 * :mod:`~humanmovenet.reconstruct.temporal` — GCN+LSTM temporal layers (jitter, gaps;
   bidirectional default, causal/streaming), Savitzky–Golay and One-Euro baselines.
 * :mod:`~humanmovenet.reconstruct.fuse` — morphology + pose → ``DynamicSpine``; the whole chain
@@ -14,6 +16,7 @@
 from .contour import BackContour, contour_features, extract_back_contour, profile_curvature
 from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 from .fuse import frame_confidence, fuse_spine, reconstruct_spine
+from .regress import load_regressor, regress_frames
 from .static import StaticEstimate, estimate_static, standing_frames
 from .static_model import StaticModel, load_static_model, predict_static, standing_features
 from .temporal import TemporalStream, load_temporal_model, smooth_angles
@@ -32,12 +35,14 @@ __all__ = [
     "extract_back_contour",
     "fit_frames",
     "frame_confidence",
+    "load_regressor",
     "load_static_model",
     "load_temporal_model",
     "predict_static",
     "fuse_spine",
     "profile_curvature",
     "reconstruct_spine",
+    "regress_frames",
     "smooth_angles",
     "standing_features",
     "standing_frames",

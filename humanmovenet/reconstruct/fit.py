@@ -128,6 +128,12 @@ class FitConfig:
             converges much further on this smooth least-squares problem).
         num_threads: torch threads during the fit (restored afterwards); None = leave as is.
             On a busy 2-core machine 1 thread is several times faster than 2.
+        method: how the per-frame pose is estimated: "learned" (regressor + GCN+LSTM,
+            default) or "fit" (the model-based fit, slower).
+        temporal: learned method: smooth the per-frame angles with the GCN+LSTM (at 10 fps
+            and more).
+        refine_iterations: learned method: reprojection-fit iterations after the regressor
+            (0 = none).
     """
 
     iterations: int = 250
@@ -144,8 +150,17 @@ class FitConfig:
     fit_camera: bool = True
     adam_fraction: float = 0.4
     num_threads: int | None = 1
+    method: str = "learned"
+    temporal: bool = True
+    refine_iterations: int = 0
 
     def __post_init__(self) -> None:
+        if self.method not in ("learned", "fit"):
+            raise ValueError(f"FitConfig.method must be 'learned' or 'fit', got {self.method!r}.")
+        if self.refine_iterations < 0:
+            raise ValueError(
+                f"FitConfig.refine_iterations must be >= 0, got {self.refine_iterations}."
+            )
         if self.iterations < 1:
             raise ValueError(f"FitConfig.iterations must be >= 1, got {self.iterations}.")
         if not 0.0 <= self.contour_start < 1.0:
