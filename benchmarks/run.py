@@ -6,16 +6,19 @@ backward bend, random camera, clothes, background and light; integer seeds ``--s
 ``--seed + N − 1``, default 9000…, which no other benchmark or training script uses), runs real
 MediaPipe once per sequence and scores these methods against the ground truth:
 
-* ``full``: model-based pipeline, landmarks + back contour (``reconstruct_spine`` with the
-  MediaPipe silhouettes);
-* ``landmarks_only``: ablation, same fit without silhouettes (no back contour term);
-* ``full+savgol`` / ``full+butter``: classic filters applied afterwards to the angle series and
-  the vertebra trajectories of ``full`` (Savitzky–Golay, window 7 frames, order 2; Butterworth
-  low-pass order 2, cutoff 1.5 Hz, zero-phase ``filtfilt``) — only to show the smoothing effect
-  on acceleration error and jitter;
+* ``full``: the default pipeline (``reconstruct_spine`` with the MediaPipe silhouettes): learned
+  per-frame regressor (landmarks + back contour) → GCN+LSTM temporal model → learned static
+  morphology → fusion;
+* ``per_frame``: ablation, the same without the temporal model (the regressor's per-frame
+  output);
+* ``landmarks_only``: ablation, no silhouettes (no back contour: the regressor's no-contour
+  model, the fit's static morphology);
+* ``per_frame+savgol`` / ``per_frame+butter``: classic filters applied to the angle series and
+  vertebra trajectories of ``per_frame`` (Savitzky–Golay, window 7 frames, order 2; Butterworth
+  low-pass order 2, cutoff 1.5 Hz, zero-phase ``filtfilt``) — what the GCN+LSTM competes with;
+* ``model_fit``: the model-based fit of all frames (``method="fit"``), landmarks + contour;
 * ``mediapipe_world``: MediaPipe's own 3D world landmarks, an external baseline for the angle
-  metrics only (definitions in :func:`mediapipe_world_angles`);
-* ``learned_regressor`` / ``gcn_lstm``: listed as "not built yet" (no numbers).
+  metrics only (definitions in :func:`mediapipe_world_angles`).
 
 Metrics (each method where it applies; mean over sequences):
 
@@ -89,8 +92,14 @@ from humanmovenet.synth.spine_truth import ground_truth_spine  # noqa: E402
 #: The HumanMoveNet study's own figures (different data set; definitions never published).
 STUDY = {"psnr_db": 18.85, "hausdorff_mm": 2.1126, "silhouette_iou": 0.4122}
 
-METHODS = ("full", "landmarks_only", "full+savgol", "full+butter", "mediapipe_world")
-NOT_BUILT = ("learned_regressor", "gcn_lstm")
+METHODS = ("full", "per_frame", "landmarks_only", "per_frame+savgol", "per_frame+butter",
+           "model_fit", "mediapipe_world")  # fmt: skip
+RECONSTRUCTIONS = {  # name → (use silhouettes, reconstruct_spine keyword arguments)
+    "full": (True, {}),
+    "per_frame": (True, {"temporal": False}),
+    "landmarks_only": (False, {}),
+    "model_fit": (True, {"method": "fit"}),
+}
 
 #: (key, column header, format) of the Markdown table, in order.
 COLUMNS = (
@@ -306,9 +315,10 @@ def run_sequence(i: int, args, body, renderer) -> dict:
     n = kp.num_frames
     config = FitConfig(iterations=args.iterations)
     fits, t_fit = {}, {}
-    for name, masks in (("full", sil), ("landmarks_only", None)):
+    for name, (use_masks, kwargs) in RECONSTRUCTIONS.items():
         t0 = time.perf_counter()
-        fits[name] = reconstruct_spine(kp, masks, body, config=config)
+        fits[name] = reconstruct_spine(kp, sil if use_masks else None, body, config=config,
+                                       **kwargs)  # fmt: skip
         t_fit[name] = time.perf_counter() - t0
     standing = fits["full"][2].standing
     truth = truth_angle_series(posed)
@@ -331,8 +341,9 @@ def run_sequence(i: int, args, body, renderer) -> dict:
             br._STANDING[id(fit)] = static.standing
             ref = br.evaluate(posed, spine, fit, camera)
             scores["_bench_reconstruct_lumbar_change_mae_deg"] = ref["lumbar_change_mae_deg"]
-            for fname, filt in (("full+savgol", savgol),
-                                ("full+butter", lambda x: butter_lowpass(x, args.fps))):  # fmt: skip
+        if name == "per_frame":
+            for fname, filt in (("per_frame+savgol", savgol),
+                                ("per_frame+butter", lambda x: butter_lowpass(x, args.fps))):  # fmt: skip
                 fs = {k: filt(v) for k, v in series.items()}
                 methods[fname] = {**angle_maes(fs, truth, standing),
                                   **vertebra_scores(filt(ours_cam), true_cam, args.fps)}  # fmt: skip
@@ -346,6 +357,8 @@ def run_sequence(i: int, args, body, renderer) -> dict:
         "mediapipe_fps": n / t_mp,
         "reconstruct_fps": n / t_fit["full"],
         "reconstruct_landmarks_only_fps": n / t_fit["landmarks_only"],
+        "reconstruct_per_frame_fps": n / t_fit["per_frame"],
+        "reconstruct_model_fit_fps": n / t_fit["model_fit"],
         "metrics_fps": 2 * n / t_metrics,  # per-frame metrics + clinical metrics, both methods
         "render_compare_s_per_frame": methods["full"]["_render_s_per_frame"],
         "hausdorff_s_per_frame": methods["full"]["_hausdorff_s_per_frame"],
@@ -354,9 +367,8 @@ def run_sequence(i: int, args, body, renderer) -> dict:
         "_t_reconstruct_s": t_fit["full"],
     }
     return {"info": info, "speed": speed, "methods": methods, "mp_series": mp,
-            "series": {"truth": truth, "full": spine_angle_series(*fits["full"][:2]),
-                       "landmarks_only": spine_angle_series(*fits["landmarks_only"][:2]),
-                       "standing": standing}}  # fmt: skip
+            "series": {"truth": truth, "standing": standing,
+                       **{k: spine_angle_series(*v[:2]) for k, v in fits.items()}}}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- reporting
@@ -392,8 +404,6 @@ def markdown_table(summary: dict, header: str) -> str:
             v = row.get(key)
             cells.append("–" if v is None or not np.isfinite(v) else fmt.format(v))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    for name in NOT_BUILT:
-        lines.append(f"| {name} | not built yet |" + " |" * (len(COLUMNS) - 1))
     study = {"silhouette_iou": STUDY["silhouette_iou"], "psnr_db": STUDY["psnr_db"],
              "hausdorff_mm": STUDY["hausdorff_mm"]}  # fmt: skip
     cells = [str(study[k]) if k in study else "" for k, _, _ in COLUMNS]
@@ -408,8 +418,10 @@ def markdown_table(summary: dict, header: str) -> str:
               "time):", "",
               f"* MediaPipe alone: {s['mediapipe_fps']:.1f} (overall {s['mediapipe_fps_overall']:.1f})",
               f"* reconstruction (full): {s['reconstruct_fps']:.1f} "
-              f"(overall {s['reconstruct_fps_overall']:.1f}); landmarks only: "
-              f"{s['reconstruct_landmarks_only_fps']:.1f}",
+              f"(overall {s['reconstruct_fps_overall']:.1f}); per-frame: "
+              f"{s['reconstruct_per_frame_fps']:.1f}; landmarks only: "
+              f"{s['reconstruct_landmarks_only_fps']:.1f}; model fit: "
+              f"{s['reconstruct_model_fit_fps']:.1f}",
               f"* metrics (angles, vertebra, accel/jitter, clinical): {s['metrics_fps']:.0f}; "
               f"render comparison {s['render_compare_s_per_frame']:.2f} s/frame; "
               f"Hausdorff {s['hausdorff_s_per_frame']:.2f} s/frame",
@@ -443,13 +455,13 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=7)
     ax = axes[2]
-    smooth = ("full", "landmarks_only", "full+savgol", "full+butter")
+    smooth = ("full", "per_frame", "per_frame+savgol", "per_frame+butter", "model_fit")
     x = np.arange(2)
     for j, name in enumerate(smooth):
         vals = [
             summary["methods"][name].get(k, np.nan) for k in ("accel_error_m_s2", "jitter_m_s3")
         ]
-        ax.bar(x + (j - 1.5) * 0.2, vals, 0.2, color=colors[j], label=name)
+        ax.bar(x + (j - 2) * 0.16, vals, 0.16, color=colors[j], label=name)
     ax.axhline(summary["jitter_truth_m_s3"], color="k", ls=":", label="true jitter")
     ax.set_yscale("log")
     ax.set_xticks(x, ["accel error (m/s²)", "jitter (m/s³)"], fontsize=8)
@@ -462,11 +474,12 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
     st = s["standing"]
     ax = axes[3]
     ax.plot(t, np.degrees(s["truth"]["lumbar"]), "k", lw=2, label="truth")
-    for j, name in enumerate(("full", "landmarks_only")):
+    for j, name in enumerate(("full", "per_frame", "model_fit")):
         v = s[name]["lumbar"]
         ax.plot(t, np.degrees(v - v[st].mean()), color=colors[j], label=name)
-    sg = savgol(s["full"]["lumbar"])
-    ax.plot(t, np.degrees(sg - sg[st].mean()), color=colors[2], ls="--", label="full+savgol")
+    sg = savgol(s["per_frame"]["lumbar"])
+    ax.plot(t, np.degrees(sg - sg[st].mean()), color=colors[3], ls="--",
+            label="per_frame+savgol")  # fmt: skip
     if "lumbar" in r["mp_series"]:
         v = r["mp_series"]["lumbar"]
         ax.plot(t, np.degrees(v - np.nanmean(v[st])), color=colors[4], label="MP trunk incl.")
@@ -540,7 +553,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {"args": {k: str(v) for k, v in vars(args).items()}, "date": date,
               "wall_time_s": wall, "study_figures": {**STUDY, "note": "HumanMoveNet study: "
               "different data set, metric definitions unpublished"},
-              "summary": summary, "not_built": list(NOT_BUILT),
+              "summary": summary,
               "sequences": [{k: r[k] for k in ("info", "speed", "methods")} for r in runs]}  # fmt: skip
     (args.out / "summary.json").write_text(json.dumps(_jsonable(result), indent=2))
     (args.out / "table.md").write_text(text)
