@@ -475,3 +475,32 @@ def test_biomech_imports_only_the_spine_stage_and_types():
             if isinstance(node, ast.ImportFrom) and node.level == 0:
                 names = [node.module or ""]
             assert not any(n.startswith("humanmovenet") for n in names), (path.name, names)
+
+
+def test_gait_cycles_of_a_sagittal_only_reconstruction_come_from_the_hips():
+    """A side-view reconstruction has no lateral bending: the strides are cut from the left −
+    right hip difference of the body pose instead (one oscillation per stride)."""
+    import dataclasses
+
+    from humanmovenet.biomech import compute_metrics
+    from humanmovenet.synth.motion import generate_motion
+    from humanmovenet.synth.sequence import pose_sequence
+    from humanmovenet.synth.spine_truth import ground_truth_spine
+
+    subject = sample_subject(5, phenotype="neither")
+    motion = generate_motion(subject, "gait", 5, fps=10.0, n_cycles=3.0)
+    zero = np.zeros(motion.num_frames)
+    sagittal = dataclasses.replace(motion, lumbar_lateral=zero, thoracic_lateral=zero,
+                                   pelvis_obliquity=zero, pelvis_rotation=zero,
+                                   trunk_axial=zero)  # fmt: skip
+    spine = ground_truth_spine(pose_sequence(subject, sagittal))
+    metrics = compute_metrics(spine, movement="gait", n_bootstrap=0)
+    assert np.ptp(metrics.lumbar_lateral) < math.radians(0.01)  # really no lateral signal
+    cycles = np.unique(metrics.gait_cycle[metrics.gait_cycle >= 0])
+    assert len(cycles) >= 2  # 3 strides in the clip: at least 2 complete ones between crossings
+    stride_s = np.mean([np.sum(metrics.gait_cycle == c) for c in cycles]) / 10.0
+    cadence_stride_s = 2 * 60.0 / 108.0  # 108 ± 6 steps/min → ~1.1 s per stride
+    assert abs(stride_s - cadence_stride_s) < 0.25
+    no_pose = compute_metrics(dataclasses.replace(spine, pose=None), movement="gait",
+                              n_bootstrap=0)  # fmt: skip
+    assert (no_pose.gait_cycle < 0).all()  # without pose and lateral signal: no cycles

@@ -617,6 +617,36 @@ def _check_options(movement: str | None, n_bootstrap: int, offset: float, smooth
         raise ValueError(f"smooth_s must be >= 0 seconds (0 = no smoothing), got {smooth_s}.")
 
 
+_MIN_LATERAL_STRIDE = math.radians(1.0)
+#: (left, right) hip joint names of the body backends (anny, SMPL/SMPL-X); the same names as
+#: ``body.skeleton`` maps to, repeated here because biomech does not import the body stage.
+_HIP_JOINTS = (("upperleg01.L", "upperleg01.R"), ("left_hip", "right_hip"))
+
+
+def _stride_signal(spine: DynamicSpine, series: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """A signal with one oscillation per gait stride, for :func:`phases.split_cycles`.
+
+    The lumbar lateral angle when it moves by ≥ 1°; a sagittal-only reconstruction (the side
+    view) has none, so then the left − right hip flexion difference of the body pose
+    (``spine.pose``; the sagittal hip rotation is the x component of the hip's axis-angle).
+    None when neither exists (cutting a flat signal would make cycles of noise).
+    """
+    lateral = series["lateral"]
+    finite = lateral[np.isfinite(lateral)]
+    if finite.size and np.ptp(finite) >= _MIN_LATERAL_STRIDE:
+        return lateral
+    if spine.pose is None:
+        return None
+    names = tuple(spine.pose.joint_names)
+    for left, right in _HIP_JOINTS:
+        if left in names and right in names:
+            body_pose = np.asarray(spine.pose.body_pose)  # joints 1…J (root excluded)
+            diff = body_pose[:, names.index(left) - 1, 0] - body_pose[:, names.index(right) - 1, 0]
+            if np.isfinite(diff).all() and np.ptp(diff) >= _MIN_LATERAL_STRIDE:
+                return diff
+    return None
+
+
 def _context(
     spine: DynamicSpine,
     series: Mapping[str, np.ndarray],
@@ -640,7 +670,8 @@ def _context(
     trunk_ref = float(np.median(trunk[standing])) if standing.any() else fallback["trunk"]
     d_trunk = trunk - trunk_ref
     t_star = int(np.argmax(np.abs(d_trunk)))
-    cycles = split_cycles(series["lateral"], fps) if movement == "gait" else np.full(len(phase), -1)
+    stride = _stride_signal(spine, series) if movement == "gait" else None
+    cycles = split_cycles(stride, fps) if stride is not None else np.full(len(phase), -1)
     return _Context(
         movement=movement,
         standing=standing,
