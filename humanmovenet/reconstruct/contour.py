@@ -44,6 +44,7 @@ __all__ = [
 #: Default stations along the trunk chord: from a little below the hips (buttocks, sacrum) to
 #: the shoulders, 32 of them.
 DEFAULT_STATIONS: np.ndarray = np.linspace(-0.15, 1.0, 32)
+_PROFILE_CHUNK = 256  # frames per block of back_profile (≈ 25 MB of sample grid)
 
 _HIPS = ("left_hip", "right_hip")
 _SHOULDERS = ("left_shoulder", "right_shoulder")
@@ -177,6 +178,14 @@ def back_profile(
         if np.shape(arr) != shape:
             raise ValueError(f"{name}: expected shape {shape}, got {np.shape(arr)}.")
     stations = np.asarray(stations, dtype=np.float64).reshape(-1)
+    if t > _PROFILE_CHUNK:  # bounded memory on long videos: the sample grid is T × N × M × 2
+        return np.concatenate([
+            back_profile(masks[lo : lo + _PROFILE_CHUNK], origin_px[lo : lo + _PROFILE_CHUNK],
+                         axis[lo : lo + _PROFILE_CHUNK], normal[lo : lo + _PROFILE_CHUNK],
+                         length_px[lo : lo + _PROFILE_CHUNK], stations, scale=scale,
+                         max_depth=max_depth, samples=samples, min_gap=min_gap)
+            for lo in range(0, t, _PROFILE_CHUNK)
+        ])  # fmt: skip
     r = (np.arange(samples) + 0.5) * (max_depth / samples)  # (M,) trunk lengths
     # 1. Sample points (T, N, M, 2) in frame pixels, then mask pixels (nearest).
     base = (

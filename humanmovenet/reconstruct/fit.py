@@ -421,6 +421,16 @@ class _Observations:
     fps: float
 
 
+def _nearest_valid(ok: np.ndarray) -> np.ndarray:
+    """Index of the nearest True frame for every frame (ties: the earlier), O(T) memory."""
+    good = np.flatnonzero(ok)
+    idx = np.arange(len(ok))
+    right = np.clip(np.searchsorted(good, idx), 0, len(good) - 1)
+    left = np.clip(right - 1, 0, len(good) - 1)
+    take_left = np.abs(idx - good[left]) <= np.abs(good[right] - idx)
+    return np.where(take_left, good[left], good[right])
+
+
 def _observations(
     keypoints: Keypoints2D,
     contour: BackContour | None,
@@ -436,8 +446,7 @@ def _observations(
     good = np.isfinite(length) & (length > 1.0)
     if not good.any():
         raise ValueError("no frame has both hips and both shoulders detected; cannot fit the body.")
-    fill = np.flatnonzero(good)
-    nearest = fill[np.abs(np.arange(len(length))[:, None] - fill[None]).argmin(1)]
+    nearest = _nearest_valid(good)
     origin, axis, normal, length = (a[nearest] for a in (origin, axis, normal, length))
     if contour is None:
         depth = np.full((len(length), len(stations)), np.nan)

@@ -28,6 +28,7 @@ Outputs: the 12 angles (radians) and the camera's yaw and pitch (radians, the co
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import OrderedDict
 from typing import Literal
@@ -44,6 +45,7 @@ from .fit import (
     FrameFit,
     SagittalBody,
     _model_profile,
+    _nearest_valid,
     _observations,
     _project,
     _torch_threads,
@@ -337,13 +339,24 @@ def predict_outputs(
         raise ValueError("no frame has both hips and both shoulders detected; cannot regress.")
     with torch.no_grad():
         out = model(torch.from_numpy(features)).double().numpy()
-    good = np.flatnonzero(ok)
-    nearest = good[np.abs(np.arange(len(ok))[:, None] - good[None]).argmin(1)]
-    out = out[nearest]
+    out = out[_nearest_valid(ok)]
     if sign < 0:
         out = out[:, _OUT_MIRROR]
         out[:, -2:] = -out[:, -2:]
     return out
+
+
+_BLOCK = 1024  # frames per closed-form body pass
+
+
+def _slice_obs(obs, lo: int, n: int):
+    """The observations of frames lo … lo + n (every per-frame tensor field sliced)."""
+    t = obs.xy.shape[0]
+    fields = {}
+    for f in dataclasses.fields(obs):
+        v = getattr(obs, f.name)
+        fields[f.name] = v[lo : lo + n] if torch.is_tensor(v) and v.ndim and v.shape[0] == t else v
+    return dataclasses.replace(obs, **fields)
 
 
 def _closed_form(layer: SagittalBody, angles, obs, R, K):
@@ -482,8 +495,10 @@ def _regress(keypoints, silhouettes, facing, model, refine, use_contour, body, b
     cam = torch.as_tensor(cam_np, dtype=dtype)
     R = side_camera_rotation(obs.facing, cam[0], cam[1])
     layer = layer if layer is not None else _layer_for(body, betas, _LIGHT_VERTICES)
-    with torch.no_grad():
-        transl, kp_err, contour_err = _closed_form(layer, angles, obs, R, K)
+    with torch.no_grad():  # in blocks of frames: memory stays bounded on long videos
+        parts = [_closed_form(layer, angles[lo : lo + _BLOCK], _slice_obs(obs, lo, _BLOCK), R, K)
+                 for lo in range(0, angles.shape[0], _BLOCK)]  # fmt: skip
+        transl, kp_err, contour_err = (torch.cat(p) for p in zip(*parts, strict=True))
         body_pose, root = layer.pose(angles)
     return FrameFit(
         angles=angles_np.copy(),
