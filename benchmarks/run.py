@@ -461,7 +461,7 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
         vals = [
             summary["methods"][name].get(k, np.nan) for k in ("accel_error_m_s2", "jitter_m_s3")
         ]
-        ax.bar(x + (j - 2) * 0.16, vals, 0.16, color=colors[j], label=name)
+        ax.bar(x + (j - 2) * 0.16, vals, 0.16, color=colors[METHODS.index(name)], label=name)
     ax.axhline(summary["jitter_truth_m_s3"], color="k", ls=":", label="true jitter")
     ax.set_yscale("log")
     ax.set_xticks(x, ["accel error (m/s²)", "jitter (m/s³)"], fontsize=8)
@@ -474,15 +474,16 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
     st = s["standing"]
     ax = axes[3]
     ax.plot(t, np.degrees(s["truth"]["lumbar"]), "k", lw=2, label="truth")
-    for j, name in enumerate(("full", "per_frame", "model_fit")):
+    for name in ("full", "per_frame", "model_fit"):
         v = s[name]["lumbar"]
-        ax.plot(t, np.degrees(v - v[st].mean()), color=colors[j], label=name)
+        ax.plot(t, np.degrees(v - v[st].mean()), color=colors[METHODS.index(name)], label=name)
     sg = savgol(s["per_frame"]["lumbar"])
-    ax.plot(t, np.degrees(sg - sg[st].mean()), color=colors[3], ls="--",
-            label="per_frame+savgol")  # fmt: skip
+    ax.plot(t, np.degrees(sg - sg[st].mean()), color=colors[METHODS.index("per_frame+savgol")],
+            ls="--", label="per_frame+savgol")  # fmt: skip
     if "lumbar" in r["mp_series"]:
         v = r["mp_series"]["lumbar"]
-        ax.plot(t, np.degrees(v - np.nanmean(v[st])), color=colors[4], label="MP trunk incl.")
+        ax.plot(t, np.degrees(v - np.nanmean(v[st])), color=colors[METHODS.index("mediapipe_world")],
+                label="MP trunk incl.")  # fmt: skip
     ax.set_title(f"lumbar L1–S1 change, seed {r['info']['seed']} ({r['info']['movement']})",
                  fontsize=10)  # fmt: skip
     ax.set_xlabel("s")

@@ -94,7 +94,22 @@ def test_full_demo_analyses_a_rendered_bend_against_its_truth(tmp_path, capsys):
     assert abs(rows["lumbar_rom"]["error"]) < 10.0
     assert rows["lumbar_rom"]["ground_truth"] > 20.0
     assert (demo / "report.html").is_file() and (demo / "analysis" / "analysis.json").is_file()
-    assert "estimated" in capsys.readouterr().out
+    # the shipped real walking clip, analysed as gait: strides found, a report written
+    walk = json.loads((out / "real_clip_demo" / "summary.json").read_text())
+    assert walk["movement"] == "gait" and walk["gait_cycles"] >= 1
+    assert (out / "real_clip_demo" / "report.html").is_file()
+    # the FP / EP pair: both analysed as backward bends; the EP person's true standing
+    # lordosis is larger (the synthetic patterns), and each estimate is finite
+    pair = json.loads((out / "pattern_pair_demo" / "pair.json").read_text())
+    truth = {k: {r["metric"]: r for r in v["metrics"]} for k, v in pair["people"].items()}
+    lordosis = "standing_lumbar_lordosis"
+    assert truth["EP"][lordosis]["ground_truth"] > truth["FP"][lordosis]["ground_truth"]
+    assert all(r["estimated"] is not None for v in truth.values() for r in v.values()
+               if r["metric"] != "lumbar_hip_ratio")  # fmt: skip
+    for label in ("FP", "EP"):
+        assert (out / "pattern_pair_demo" / f"report_{label}.html").is_file()
+    text = capsys.readouterr().out
+    assert "estimated" in text and "EP est" in text and "gait cycles" in text
 
 
 def test_batch_command_reports_failures_with_exit_code(tmp_path, capsys):

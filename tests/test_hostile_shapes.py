@@ -46,7 +46,8 @@ NO_ARRAYS = {
     "generate_motion", "summarize_motion", "pose_sequence", "write_dataset", "plot_angles",
     "plot_spine_phases", "write_report", "report_data", "key_frames", "plot_spine_panels",
     "write_overlay_video", "overlay_camera", "embed_spine", "pose_spine", "bootstrap_statistics",
-    "save_silhouettes", "estimate_pose", "load_static_model",
+    "save_silhouettes", "estimate_pose", "load_static_model", "load_regressor",
+    "load_temporal_model",
 }  # fmt: skip
 
 
@@ -113,6 +114,8 @@ def _cases():
         ("predict_static", lambda p: reconstruct.predict_static(_keypoints(4), _silhouettes(4), np.ones(3, bool)), "standing", None),
         ("standing_features", lambda p: reconstruct.standing_features(
             _keypoints(4), reconstruct.extract_back_contour(_silhouettes(4), _keypoints(4)), np.ones(3, bool)), "standing", None),
+        ("regress_frames", lambda p: reconstruct.regress_frames(_keypoints(4), _silhouettes(3)), "silhouettes", None),
+        ("smooth_angles", lambda p: reconstruct.smooth_angles(r.random((6, 5)), None, 30.0), "angles", None),
         ("profile_curvature", lambda p: reconstruct.profile_curvature(r.random((4, 5))), "depth", None),
         ("measure_morphology", lambda p: spine.measure_morphology(r.random((25, 3))), "frames", None),
         ("lumbar_angle", lambda p: spine.lumbar_angle(__import__("torch").zeros(25, 3)), "frames",
