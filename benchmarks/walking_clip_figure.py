@@ -2,8 +2,8 @@
 
     python benchmarks/walking_clip_figure.py [--video tests/data/sports2d_walk_1280x720.mp4]
 
-Runs ``humanmovenet.analyze`` (default settings: learned reconstruction) on the shipped real
-walking clip (``tests/data/README.md`` has its source and licence), then writes to
+Runs ``humanmovenet.analyze`` (default settings: learned reconstruction, movement detected) on
+the shipped real walking clip (``tests/data/README.md`` has its source and licence), then writes to
 ``benchmarks/results/``:
 
 * ``walk_side_by_side.png`` — for three frames across the clip: the video frame | the
@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--video", type=Path, default=ROOT / "tests/data/sports2d_walk_1280x720.mp4")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results")
-    ap.add_argument("--movement", default="gait",
-                    help="movement given to biomech ('auto' = detect; on this clip the "
-                    "detector says forward_bend, see docs)")  # fmt: skip
+    ap.add_argument("--movement", default="auto",
+                    help="movement given to biomech ('auto' = detect it)")  # fmt: skip
     args = ap.parse_args(argv)
     import matplotlib
 

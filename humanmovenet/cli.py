@@ -107,7 +107,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                      for k in ("estimated", "ground_truth", "error")]  # fmt: skip
             print(f"  {row['metric']:26} {cells[0]:>10} {cells[1]:>8} {cells[2]:>8}")
         print(f"wrote {out / 'analysis_demo'}: video/, analysis/, report.html, comparison.json")
-        print(f"real walking clip ({walk['video']}, {walk['frames']} frames, analysed as gait): "
+        print(f"real walking clip ({walk['video']}, {walk['frames']} frames, movement detected: "
+              f"{walk['movement']}): "
               f"{walk['gait_cycles']} gait cycles, standing lordosis "
               f"{walk['standing_lumbar_lordosis_deg']:.1f} deg; {len(walk['flags'])} quality "
               f"flag(s)")  # fmt: skip

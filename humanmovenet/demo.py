@@ -209,9 +209,9 @@ def run_real_clip_demo(out_dir: str | Path) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = resolve_weight(DEMO_CLIP, sha256=DEMO_CLIP_SHA256, what="demo walking clip")
-    config = PipelineConfig()
+    config = PipelineConfig()  # the movement is detected (gait: the legs alternate)
     config = dataclasses.replace(config, biomech=dataclasses.replace(config.biomech,
-                                                                     movement="gait", n_bootstrap=50))  # fmt: skip
+                                                                     n_bootstrap=50))  # fmt: skip
     analysis = analyze(clip, config, cache=False)
     analysis.save(out_dir / "analysis")
     write_report(analysis, out_dir / "report.html")

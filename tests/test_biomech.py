@@ -504,3 +504,17 @@ def test_gait_cycles_of_a_sagittal_only_reconstruction_come_from_the_hips():
     no_pose = compute_metrics(dataclasses.replace(spine, pose=None), movement="gait",
                               n_bootstrap=0)  # fmt: skip
     assert (no_pose.gait_cycle < 0).all()  # without pose and lateral signal: no cycles
+
+
+def test_alternating_hips_mean_gait_even_when_the_apparent_trunk_leans():
+    """A walk across the image changes the apparent trunk inclination (here a 15° drift); the
+    legs' alternation still says gait, and without it the same trunk reads as a bend."""
+    from humanmovenet.biomech import detect_movement
+
+    fps, t = 30.0, np.arange(165) / 30.0
+    trunk = np.radians(15.0) * t / t[-1]
+    flat = np.zeros_like(t)
+    hips = np.radians(30.0) * np.sin(2 * np.pi * t / 1.1)  # left − right, one swing per stride
+    assert detect_movement(trunk, flat, flat, fps, hip_difference=hips) == "gait"
+    assert detect_movement(trunk, flat, flat, fps, hip_difference=0.05 * hips) == "forward_bend"
+    assert detect_movement(trunk, flat, flat, fps) == "forward_bend"

@@ -635,6 +635,13 @@ def _stride_signal(spine: DynamicSpine, series: Mapping[str, np.ndarray]) -> np.
     finite = lateral[np.isfinite(lateral)]
     if finite.size and np.ptp(finite) >= _MIN_LATERAL_STRIDE:
         return lateral
+    diff = _hip_difference(spine)
+    return diff if diff is not None and np.ptp(diff) >= _MIN_LATERAL_STRIDE else None
+
+
+def _hip_difference(spine: DynamicSpine) -> np.ndarray | None:
+    """Left − right sagittal hip rotation (T,) from the body pose (x of the hips' axis-angle),
+    or None without a pose, hips or finite values."""
     if spine.pose is None:
         return None
     names = tuple(spine.pose.joint_names)
@@ -642,8 +649,7 @@ def _stride_signal(spine: DynamicSpine, series: Mapping[str, np.ndarray]) -> np.
         if left in names and right in names:
             body_pose = np.asarray(spine.pose.body_pose)  # joints 1…J (root excluded)
             diff = body_pose[:, names.index(left) - 1, 0] - body_pose[:, names.index(right) - 1, 0]
-            if np.isfinite(diff).all() and np.ptp(diff) >= _MIN_LATERAL_STRIDE:
-                return diff
+            return diff if np.isfinite(diff).all() else None
     return None
 
 
@@ -740,7 +746,8 @@ def compute_metrics(
     fps = float(spine.fps)
     series = _angle_series(spine)
     if movement is None:
-        movement = detect_movement(series["trunk"], series["lateral"], series["pelvis"], fps)
+        movement = detect_movement(series["trunk"], series["lateral"], series["pelvis"], fps,
+                                   hip_difference=_hip_difference(spine))  # fmt: skip
     phase = detect_phases(series["lumbar"], series["trunk"], fps, lumbar_lateral=series["lateral"],
                           movement=movement, settings=phase_settings)  # fmt: skip
     ctx = _context(spine, series, movement, phase, pelvic_tilt_offset_deg, smooth_s)

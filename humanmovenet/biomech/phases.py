@@ -64,6 +64,7 @@ _LATERAL_DEG = 5.0  # lumbar lateral excursion that makes a lateral bend
 _STANDING_DEG = 3.0  # below this everywhere: standing
 _GAIT_PERIOD_S = (0.6, 2.0)  # plausible stride durations
 _GAIT_MIN_CORR = 0.5
+_GAIT_HIP_SWING_DEG = 20.0  # left − right hip swing that only walking produces (bends: ~0)
 _NOISE_SDS = 3.0
 
 _SAGITTAL_CODES = (
@@ -175,12 +176,17 @@ def detect_movement(
     fps: float,
     *,
     baseline_s: float = 0.3,
+    hip_difference: np.ndarray | None = None,
 ) -> str:
     """Classify a sequence as one of ``MOVEMENTS`` from three angle series (radians).
 
     Rules, in order (excursions of the 0.3 s-smoothed series from the median of the first
     ``baseline_s`` seconds):
 
+    0. ``"gait"``: the left − right hip flexion difference (``hip_difference``, from the body
+       pose; the legs alternate only in walking) swings by ≥ 20° with a stride-like
+       periodicity (below) — whatever the trunk does, since a side view of a walk across the
+       image changes the apparent trunk inclination;
     1. ``"gait"``: the trunk excursion stays < 8° and the lumbar lateral angle or the pelvic
        tilt has a stride-like periodicity — a local maximum ≥ 0.5 of its autocorrelation at a
        lag of 0.6–2 s, with at least two such periods in the sequence;
@@ -196,18 +202,26 @@ def detect_movement(
         pelvic_tilt: pelvic tilt (anterior +).
         fps: frames per second.
         baseline_s: seconds at the start taken as the standing baseline.
+        hip_difference: left − right hip flexion (radians) or None.
 
     Returns:
         The movement name.
 
     Shapes:
-        trunk_angle, lumbar_lateral, pelvic_tilt: (T,).
+        trunk_angle, lumbar_lateral, pelvic_tilt, hip_difference: (T,).
     """
     fps = _check_fps(fps)
     trunk = _check_series("trunk_angle", trunk_angle)
     t = trunk.shape[0]
     lateral = _check_series("lumbar_lateral", lumbar_lateral, t)
     pelvis = _check_series("pelvic_tilt", pelvic_tilt, t)
+    if hip_difference is not None:
+        hips = _check_series("hip_difference", hip_difference, t)
+        hips_s = smooth_series(hips, fps)
+        if np.rad2deg(np.ptp(hips_s)) >= _GAIT_HIP_SWING_DEG:
+            period, corr = _dominant_period(hips_s, fps)
+            if np.isfinite(period) and t / fps >= 2 * period and corr >= _GAIT_MIN_CORR:
+                return "gait"
     trunk_s, lat_s = smooth_series(trunk, fps), smooth_series(lateral, fps)
     d_trunk = np.rad2deg(trunk_s - _baseline(trunk_s, fps, baseline_s))
     d_lat = np.rad2deg(lat_s - _baseline(lat_s, fps, baseline_s))
