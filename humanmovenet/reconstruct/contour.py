@@ -23,6 +23,7 @@ frames, stations and samples (one gather from the masks).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -269,7 +270,8 @@ def extract_back_contour(
         half = median_window // 2
         padded = np.pad(depth, ((0, 0), (half, half)), mode="edge")
         windows = np.lib.stride_tricks.sliding_window_view(padded, median_window, axis=1)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
             smoothed = np.nanmedian(windows, axis=-1) if np.isfinite(depth).any() else depth
         depth = np.where(np.isfinite(depth), smoothed, np.nan)
     stations = np.asarray(stations, dtype=np.float64).reshape(-1)
