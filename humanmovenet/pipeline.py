@@ -35,6 +35,7 @@ from ._paths import sha256_of, shipped_weights_dir
 from .biomech import SpineMetrics, compute_metrics
 from .io import load_keypoints, load_silhouettes, open_video, save_keypoints, save_silhouettes
 from .io.arrays import release_pages
+from .io.export_metrics import save_metrics_csv
 from .io.export_npz import load_dynamic_spine, save_dynamic_spine
 from .pose2d import PoseConfig, estimate_pose
 from .reconstruct import FitConfig, reconstruct_spine
@@ -200,8 +201,8 @@ class Analysis:
 
         Layout: ``analysis.json`` (format, version, video, flags, provenance, config),
         ``keypoints.npz``, ``silhouettes.npz`` (if any), ``dynamic_spine.npz`` (with the body
-        pose), ``fit_quality.npz``, ``metrics.json`` (human-readable; metrics are recomputed
-        exactly from the spine and config on :meth:`load`).
+        pose), ``fit_quality.npz``, ``metrics.json`` and ``metrics.csv`` (human-readable;
+        metrics are recomputed exactly from the spine and config on :meth:`load`).
         """
         out = Path(folder).expanduser().absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -216,6 +217,7 @@ class Analysis:
                                 contour_error=q.contour_error,
                                 contour_coverage=q.contour_coverage)  # fmt: skip
             (tmp / "metrics.json").write_text(json.dumps(self.metrics.to_dict(), indent=2))
+            save_metrics_csv(tmp / "metrics.csv", self.metrics)
             meta = {"format": ANALYSIS_FORMAT, "version": ANALYSIS_VERSION, "video": self.video,
                     "flags": list(self.flags), "provenance": self.provenance,
                     "config": self.config.to_dict()}  # fmt: skip

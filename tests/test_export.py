@@ -545,3 +545,38 @@ def test_mot_rejects_bad_input_and_writes_atomically(tmp_path, spines):
     with pytest.raises(ValueError, match="no column names"):
         read_mot(bad)
     assert sorted(os.listdir(tmp_path)) == ["bad.mot", "nohip.mot"]
+
+
+def test_metrics_csv_and_json_round_trip(tmp_path):
+    """Every metric as a CSV row (read back with csv) and the JSON (json.load), values equal."""
+    import csv
+    import json as _json
+
+    from humanmovenet.biomech import compute_metrics
+    from humanmovenet.io import METRICS_CSV_COLUMNS, save_metrics_csv, save_metrics_json
+    from humanmovenet.synth.motion import generate_motion
+    from humanmovenet.synth.spine_truth import skeleton_spine
+    from humanmovenet.synth.subject import sample_subject
+
+    subject = sample_subject(4, phenotype="EP")
+    spine = skeleton_spine(subject, generate_motion(subject, "backward_bend", 4, fps=10.0))
+    metrics = compute_metrics(spine, n_bootstrap=0)
+    with open(save_metrics_csv(tmp_path / "m.csv", metrics), newline="") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == METRICS_CSV_COLUMNS
+        rows = {r["metric"]: r for r in reader}
+    expected = {r["metric"]: r for r in metrics.to_rows()}
+    assert set(rows) == set(expected)
+    for name, row in expected.items():
+        if np.isfinite(row["value"]):
+            assert float(rows[name]["value"]) == pytest.approx(row["value"], rel=1e-12)
+            assert rows[name]["unit"] == row["unit"]
+        else:
+            assert rows[name]["value"] == "" and rows[name]["note"]
+    data = _json.loads(save_metrics_json(tmp_path / "m.json", metrics, True).read_text())
+    assert data["movement"] == metrics.movement == "backward_bend"
+    assert data["metrics"]["lumbar_rom"]["value"] == pytest.approx(metrics.lumbar_rom.value)
+    assert len(data["series"]["lumbar_angle"]) == spine.positions.shape[0]
+    with pytest.raises(ValueError, match="SpineMetrics"):
+        save_metrics_csv(tmp_path / "x.csv", {"lumbar_rom": 1.0})
+    assert not (tmp_path / "x.csv").exists()

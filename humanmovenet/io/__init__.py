@@ -23,9 +23,17 @@ from humanmovenet.io.export import (
     save_dynamic_spine,
     save_pose_sequence,
 )
+from humanmovenet.io.export_metrics import (
+    METRICS_CSV_COLUMNS,
+    save_metrics_csv,
+    save_metrics_json,
+)
 from humanmovenet.io.video import Frame, VideoError, VideoReader, open_video
 
 __all__ = [
+    "METRICS_CSV_COLUMNS",
+    "save_metrics_csv",
+    "save_metrics_json",
     "Frame",
     "VideoError",
     "VideoReader",
