@@ -96,7 +96,7 @@ def _save_silhouettes(tmp_path):
 
 def _cases():
     """(id, call(tmp_path), word the message must contain, xfail reason or None)."""
-    from humanmovenet import biomech, classify, evaluate, pose2d, reconstruct, spine, synth, viz
+    from humanmovenet import biomech, classify, evaluate, io, pose2d, reconstruct, spine, synth, viz
     from humanmovenet.io import export_animated_glb, export_meshes
 
     r = np.random.default_rng(0)
@@ -114,6 +114,8 @@ def _cases():
         ("predict_static", lambda p: reconstruct.predict_static(_keypoints(4), _silhouettes(4), np.ones(3, bool)), "standing", None),
         ("standing_features", lambda p: reconstruct.standing_features(
             _keypoints(4), reconstruct.extract_back_contour(_silhouettes(4), _keypoints(4)), np.ones(3, bool)), "standing", None),
+        ("save_metrics_csv", lambda p: io.save_metrics_csv(p / "m.csv", r.random((3, 2))), "metrics", None),
+        ("save_metrics_json", lambda p: io.save_metrics_json(p / "m.json", r.random(3)), "metrics", None),
         ("regress_frames", lambda p: reconstruct.regress_frames(_keypoints(4), _silhouettes(3)), "silhouettes", None),
         ("smooth_angles", lambda p: reconstruct.smooth_angles(r.random((6, 5)), None, 30.0), "angles", None),
         ("profile_curvature", lambda p: reconstruct.profile_curvature(r.random((4, 5))), "depth", None),
