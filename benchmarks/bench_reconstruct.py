@@ -39,13 +39,7 @@ from humanmovenet.io.video import Frame
 from humanmovenet.pose2d import PoseConfig, estimate_pose
 from humanmovenet.reconstruct import FitConfig, reconstruct_spine
 from humanmovenet.spine.morphology import lumbar_angle, thoracic_angle
-from humanmovenet.synth.appearance import (
-    assign_body_regions,
-    region_vertex_colors,
-    sample_appearance,
-    sample_background,
-    sample_lighting,
-)
+from humanmovenet.synth.appearance import sample_scene
 from humanmovenet.synth.camera import sample_side_camera
 from humanmovenet.synth.motion import generate_motion
 from humanmovenet.synth.render import Renderer
@@ -64,17 +58,10 @@ def make_sequence(body, seed: int, movement: str, fps: float, size: int, rendere
     motion = generate_motion(subject, movement, rng, fps=fps)
     posed = pose_sequence(subject, motion, body, keep_vertices=True)
     camera = sample_side_camera(rng, posed.vertices, image_size=(size, size))
-    app = sample_appearance(rng)
-    rest = body.rest_vertices(body.shape_from_sliders(subject.sliders))[0].numpy()
-    regions = assign_body_regions(body.lbs_weights.numpy(), body.joint_names,
-                                  long_sleeves=app.long_sleeves, shorts=app.shorts,
-                                  rest_vertices=rest)  # fmt: skip
-    colors = region_vertex_colors(regions, app)
-    background = sample_background(rng, size, size)
-    lighting = sample_lighting(rng)
+    scene = sample_scene(rng, body, subject.sliders, size, size, avoid_camouflage=False)
     faces = body.faces.numpy()
-    rgb = [renderer.render(v, faces, camera, colors, background, lighting, with_depth=False).rgb
-           for v in posed.vertices]  # fmt: skip
+    rgb = [renderer.render(v, faces, camera, scene.colors, scene.background, scene.lighting,
+                           with_depth=False).rgb for v in posed.vertices]  # fmt: skip
     return posed, camera, rgb
 
 

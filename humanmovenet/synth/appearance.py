@@ -39,6 +39,8 @@ __all__ = [
     "camouflage_fraction",
     "Appearance",
     "assign_body_regions",
+    "Scene",
+    "sample_scene",
     "background_asset_paths",
     "color_difference",
     "fit_background",
@@ -554,3 +556,46 @@ def _draw_background(rng, width, height, kinds, probs) -> np.ndarray:  # noqa: A
         return _to_uint8(np.clip(photo / 255.0 * gain + offset, 0.0, 1.0))
     img = img + rng.normal(0.0, 0.01, size=(height, width, 3))
     return _to_uint8(np.clip(img, 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------- whole scenes
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """Everything a render needs besides the mesh and the camera (:func:`sample_scene`).
+
+    Shapes:
+        colors: (V, 3) float in [0, 1]; background: (H, W, 3) uint8.
+    """
+
+    appearance: Appearance
+    colors: np.ndarray
+    background: np.ndarray
+    lighting: Lighting
+
+
+def sample_scene(
+    rng: np.random.Generator,
+    body,  # noqa: ANN001 - humanmovenet.body.BodyModel (anny: named bones, skinning weights)
+    sliders,  # noqa: ANN001 - the subject's ShapeSliders (regions use its rest body)
+    width: int,
+    height: int,
+    *,
+    avoid_camouflage: bool = True,
+) -> Scene:
+    """Random clothes, hair and skin, background and lighting for one subject, in that order.
+
+    ``avoid_camouflage`` keeps the background's colours away from the clothes
+    (``sample_background(avoid_colors=...)``); False draws the background without that guard
+    (kept for the benchmarks whose fixed held-out renders predate it).
+    """
+    appearance = sample_appearance(rng)
+    rest = body.rest_vertices(body.shape_from_sliders(sliders))[0].numpy()
+    regions = assign_body_regions(body.lbs_weights.numpy(), body.joint_names,
+                                  long_sleeves=appearance.long_sleeves, shorts=appearance.shorts,
+                                  rest_vertices=rest)  # fmt: skip
+    avoid = appearance.region_colors() if avoid_camouflage else None
+    background = sample_background(rng, width, height, avoid_colors=avoid)
+    return Scene(appearance, region_vertex_colors(regions, appearance), background,
+                 sample_lighting(rng))  # fmt: skip

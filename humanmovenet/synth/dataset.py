@@ -281,27 +281,11 @@ def _render_frames(posed, camera, rng, folder: Path, config, body, renderer) -> 
     """Render every frame to PNG files; returns the appearance description for meta.json."""
     from PIL import Image
 
-    from humanmovenet.synth.appearance import (
-        assign_body_regions,
-        region_vertex_colors,
-        sample_appearance,
-        sample_background,
-        sample_lighting,
-    )
+    from humanmovenet.synth.appearance import sample_scene
 
-    appearance = sample_appearance(rng)
-    rest = body.rest_vertices(body.shape_from_sliders(posed.subject.sliders))[0]
-    regions = assign_body_regions(
-        body.lbs_weights.numpy(),
-        body.joint_names,
-        long_sleeves=appearance.long_sleeves,
-        shorts=appearance.shorts,
-        rest_vertices=rest.numpy(),
-    )
-    colors = region_vertex_colors(regions, appearance)
-    background = sample_background(rng, camera.width, camera.height,
-                                   avoid_colors=appearance.region_colors())  # fmt: skip
-    lighting = sample_lighting(rng)
+    scene = sample_scene(rng, body, posed.subject.sliders, camera.width, camera.height)
+    appearance, colors = scene.appearance, scene.colors
+    background, lighting = scene.background, scene.lighting
     faces = body.faces.numpy()
     for sub in ("rgb", "silhouette") + (("depth",) if config.depth else ()):
         (folder / sub).mkdir()

@@ -55,13 +55,7 @@ def render_subject(seed: int, index: int, ranges: dict, args, body, renderer, su
     from humanmovenet.io.video import Frame
     from humanmovenet.pose2d import PoseConfig, estimate_pose
     from humanmovenet.reconstruct.contour import extract_back_contour
-    from humanmovenet.synth.appearance import (
-        assign_body_regions,
-        region_vertex_colors,
-        sample_appearance,
-        sample_background,
-        sample_lighting,
-    )
+    from humanmovenet.synth.appearance import sample_scene
     from humanmovenet.synth.camera import sample_side_camera
     from humanmovenet.synth.motion import generate_motion
     from humanmovenet.synth.sequence import pose_sequence
@@ -75,18 +69,11 @@ def render_subject(seed: int, index: int, ranges: dict, args, body, renderer, su
     posed = pose_sequence(subject, motion, body, keep_vertices=True)
     size = (args.size, args.size)
     camera = sample_side_camera(rng, posed.vertices, image_size=size)
-    app = sample_appearance(rng)
-    rest = body.rest_vertices(body.shape_from_sliders(subject.sliders))[0].numpy()
-    regions = assign_body_regions(body.lbs_weights.numpy(), body.joint_names,
-                                  long_sleeves=app.long_sleeves, shorts=app.shorts,
-                                  rest_vertices=rest)  # fmt: skip
-    colors = region_vertex_colors(regions, app)
-    background = sample_background(rng, *size, avoid_colors=app.region_colors())
-    lighting = sample_lighting(rng)
+    scene = sample_scene(rng, body, subject.sliders, *size)
     faces = body.faces.numpy()
     frames = [
-        Frame(t, t / args.fps, renderer.render(v, faces, camera, colors, background, lighting,
-                                               with_depth=False).rgb)
+        Frame(t, t / args.fps, renderer.render(v, faces, camera, scene.colors, scene.background,
+                                               scene.lighting, with_depth=False).rgb)
         for t, v in enumerate(posed.vertices)
     ]  # fmt: skip
     pose = estimate_pose(frames, PoseConfig(mask_scale=0.5))

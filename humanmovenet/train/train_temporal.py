@@ -122,13 +122,7 @@ def render_per_frame(
     from humanmovenet.io.video import Frame
     from humanmovenet.pose2d import PoseConfig, estimate_pose
     from humanmovenet.reconstruct.fit import FitConfig, fit_frames
-    from humanmovenet.synth.appearance import (
-        assign_body_regions,
-        region_vertex_colors,
-        sample_appearance,
-        sample_background,
-        sample_lighting,
-    )
+    from humanmovenet.synth.appearance import sample_scene
     from humanmovenet.synth.camera import sample_side_camera
     from humanmovenet.synth.sequence import pose_sequence
 
@@ -137,17 +131,11 @@ def render_per_frame(
     motion = generate_motion(subject, movement, rng, fps=fps)
     posed = pose_sequence(subject, motion, body, keep_vertices=True)
     camera = sample_side_camera(rng, posed.vertices, image_size=(size, size))
-    app = sample_appearance(rng)
-    rest = body.rest_vertices(body.shape_from_sliders(subject.sliders))[0].numpy()
-    regions = assign_body_regions(body.lbs_weights.numpy(), body.joint_names,
-                                  long_sleeves=app.long_sleeves, shorts=app.shorts,
-                                  rest_vertices=rest)  # fmt: skip
-    colors = region_vertex_colors(regions, app)
-    background, lighting = sample_background(rng, size, size), sample_lighting(rng)
+    scene = sample_scene(rng, body, subject.sliders, size, size, avoid_camouflage=False)
     faces = body.faces.numpy()
     t0 = time.perf_counter()
-    rgb = [renderer.render(v, faces, camera, colors, background, lighting, with_depth=False).rgb
-           for v in posed.vertices]  # fmt: skip
+    rgb = [renderer.render(v, faces, camera, scene.colors, scene.background, scene.lighting,
+                           with_depth=False).rgb for v in posed.vertices]  # fmt: skip
     t_render = time.perf_counter() - t0
     frames = [Frame(t, t / fps, im) for t, im in enumerate(rgb)]
     t0 = time.perf_counter()
