@@ -249,6 +249,7 @@ def test_fit_with_mediapipe_on_renders(body, betas):
     frames = [Frame(i, i / FPS, im) for i, im in enumerate(render.rgb)]
     result = estimate_pose(frames, PoseConfig())
     kp, sil = result.keypoints, result.silhouettes
+    assert kp.fps == FPS  # exactly, though the timestamps i / FPS are not exact in binary
     if kp.detected.mean() < 0.8:
         pytest.skip(f"MediaPipe found the render in only {kp.detected.mean():.0%} of frames")
     fit = fit_frames(kp, sil, body, betas, FitConfig(focal_px=camera.fx, iterations=120))

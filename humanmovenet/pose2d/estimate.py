@@ -520,7 +520,8 @@ def estimate_pose(
         if spool is not None:
             spool.close()
     if fps is None:
-        fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 30.0
+        # rounded to 6 significant digits: timestamps t / fps give 9.999999999999998 for 10 fps
+        fps = float(f"{1.0 / float(np.median(np.diff(times))):.6g}") if len(times) > 1 else 30.0
     data, world, detected = _stack(landmarks, world_list, chosen)
     del landmarks, world_list, boxes, scores
     index = index_list

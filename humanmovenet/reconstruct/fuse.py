@@ -136,7 +136,7 @@ def _learned_frames(keypoints, silhouettes, body, betas, layer, contour, config,
                          layer=layer if refine_iterations > 0 else None,
                          contour=_default_stations(contour), focal_px=config.focal_px,
                          refine_iterations=refine_iterations)  # fmt: skip
-    if not temporal or fit.fps < FPS_RANGE[0] - 0.01:  # (timestamps give 9.999… fps)
+    if not temporal or fit.fps < FPS_RANGE[0]:
         # below the trained frame rates the model would treat a normal bend as jitter (a
         # 1 s bend at 5 fps was flattened to 41 %): the per-frame estimate is returned
         return fit
