@@ -126,7 +126,9 @@ def score_predictions(
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
         raise ValueError(
-            f"expected two equal (N,) label arrays, got {y_true.shape}, {y_pred.shape}."
+            "score_predictions: y_true and y_pred must be non-empty (N,) arrays of class indices "
+            f"of the same length (one per subject), got y_true {y_true.shape}, y_pred "
+            f"{y_pred.shape}."
         )
     fns = (accuracy, balanced_accuracy, cohen_kappa)
     values = [fn(y_true, y_pred) for fn in fns]

@@ -185,15 +185,17 @@ def pve(pred: ArrayLike, target: ArrayLike, *, procrustes: bool = False) -> Arra
     return pa_mpjpe(pred, target) if procrustes else mpjpe(pred, target)
 
 
-def _check_sequences(pred: ArrayLike, target: ArrayLike | None, min_frames: int) -> None:
-    check_trailing("pred", pred, (None, None, 3), _SEQ_HINT)
+def _check_sequences(
+    pred: ArrayLike, target: ArrayLike | None, min_frames: int, name: str = "pred"
+) -> None:
+    check_trailing(name, pred, (None, None, 3), _SEQ_HINT)
     if target is not None:
         check_trailing("target", target, (None, None, 3), _SEQ_HINT)
         check_same_shape("pred", pred, "target", target, _SEQ_HINT)
     if pred.shape[-3] < min_frames:
         raise ValueError(
-            f"need at least {min_frames} frames on the frame axis (third from last), got "
-            f"{pred.shape[-3]} in shape {tuple(pred.shape)}. {_SEQ_HINT}"
+            f"{name}: need at least {min_frames} frames on the frame axis (third from last), "
+            f"got {pred.shape[-3]} in shape {tuple(pred.shape)}. {_SEQ_HINT}"
         )
 
 
@@ -246,7 +248,7 @@ def jitter(points: ArrayLike, *, fps: float | None = None) -> ArrayLike:
         points: (..., T, N, 3) with T ≥ 4; returns (...,).
     """
     points = as_array(points)
-    _check_sequences(points, None, 4)
+    _check_sequences(points, None, 4, name="points")
     check_positive("fps", fps)
     jerk = _finite_difference(to_tensor(points), 3)
     out = torch.linalg.vector_norm(jerk, dim=-1).mean(dim=(-1, -2))

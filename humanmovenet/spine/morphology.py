@@ -77,6 +77,7 @@ def lumbar_angle(frames: torch.Tensor) -> torch.Tensor:
     Shapes:
         frames: (..., K, 3, 3) → (...,).
     """
+    _check_frames(frames, "lumbar_angle")
     return sagittal_angle(frames[..., _S1, :, :], frames[..., _L1, :, :])
 
 
@@ -86,7 +87,18 @@ def thoracic_angle(frames: torch.Tensor) -> torch.Tensor:
     Shapes:
         frames: (..., K, 3, 3) → (...,).
     """
+    _check_frames(frames, "thoracic_angle")
     return sagittal_angle(frames[..., _T12, :, :], frames[..., _T1, :, :])
+
+
+def _check_frames(frames: torch.Tensor, name: str) -> None:
+    k = len(VERTEBRA_NAMES)
+    shape = tuple(getattr(frames, "shape", ()))
+    if len(shape) < 3 or shape[-3:] != (k, 3, 3):
+        raise ValueError(
+            f"{name}: frames must be vertebra rotation matrices of shape (..., {k}, 3, 3) "
+            f"(one per vertebra, S1 first, e.g. DynamicSpine.frames), got shape {shape}."
+        )
 
 
 def _lateral_deviation(frames: torch.Tensor) -> float:

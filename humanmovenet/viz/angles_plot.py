@@ -75,7 +75,13 @@ def phase_runs(phase: np.ndarray) -> list[tuple[int, int, int]]:
     Shapes:
         phase: (T,).
     """
-    phase = np.asarray(phase).astype(int)
+    phase = np.asarray(phase)
+    if phase.ndim != 1:
+        raise ValueError(
+            f"phase_runs: phase must be a (T,) array of per-frame phase codes (e.g. "
+            f"SpineMetrics.phase), got shape {phase.shape}."
+        )
+    phase = phase.astype(int)
     if phase.size == 0:
         return []
     cuts = np.flatnonzero(np.diff(phase)) + 1

@@ -85,6 +85,13 @@ def display_coordinates(
         returns positions (T, K, 3) and points (T, N, 3) (or None).
     """
     pos = np.asarray(spine.positions, dtype=float)
+    if points is not None:
+        shape = np.shape(points)
+        if len(shape) != 3 or shape[0] != pos.shape[0] or shape[2] != 3:
+            raise ValueError(
+                f"display_coordinates: points must be (T, N, 3) world positions with T = "
+                f"{pos.shape[0]} frames like the spine, got shape {shape}."
+            )
     left = np.asarray(spine.pelvis_frames, dtype=float)[:, :, 0].copy()
     left[:, 1] = 0.0
     norm = np.linalg.norm(left, axis=-1)
