@@ -501,6 +501,12 @@ def test_gait_cycles_of_a_sagittal_only_reconstruction_come_from_the_hips():
     stride_s = np.mean([np.sum(metrics.gait_cycle == c) for c in cycles]) / 10.0
     cadence_stride_s = 2 * 60.0 / 108.0  # 108 ± 6 steps/min → ~1.1 s per stride
     assert abs(stride_s - cadence_stride_s) < 0.25
+    # bend measures are undefined in gait; unreconstructed lateral angles are not reported as 0°
+    for name in ("peak_hip_flexion", "hip_contribution", "lumbar_hip_ratio"):
+        assert getattr(metrics, name) is None and "undefined in gait" in metrics.unavailable[name]
+    for name in ("peak_lateral_left", "peak_lateral_right", "symmetry_index"):
+        assert getattr(metrics, name) is None and "not reconstructed" in metrics.unavailable[name]
+    assert metrics.lumbar_rom.value > 1.0 and metrics.pelvic_tilt_range.value > 1.0
     no_pose = compute_metrics(dataclasses.replace(spine, pose=None), movement="gait",
                               n_bootstrap=0)  # fmt: skip
     assert (no_pose.gait_cycle < 0).all()  # without pose and lateral signal: no cycles

@@ -312,8 +312,8 @@ class SpineMetrics:
     lumbar_hip_ratio_middle: MetricValue | None
     lumbar_hip_ratio_late: MetricValue | None
     peak_trunk_inclination: MetricValue
-    peak_lateral_left: MetricValue
-    peak_lateral_right: MetricValue
+    peak_lateral_left: MetricValue | None
+    peak_lateral_right: MetricValue | None
     symmetry_index: MetricValue | None
     level_rom: LevelMetrics
     unavailable: Mapping[str, str] = field(default_factory=dict)
@@ -452,6 +452,7 @@ class _Context:
     has_hip: bool
     fps: float
     smooth_s: float
+    sagittal_only: bool = False  # lumbar lateral angle constant (< 1e-4 rad): not reconstructed
 
 
 def _reference(x: np.ndarray, ctx: _Context, name: str) -> float:
@@ -489,20 +490,27 @@ def _statistics(s: Mapping[str, np.ndarray], ctx: _Context) -> dict[str, float |
         "thoracic_rom": deg(np.ptp(thoracic)),
         "pelvic_tilt_range": deg(np.ptp(pelvis)),
         "peak_trunk_inclination": deg(d_trunk[ctx.t_star]),
-        "peak_lateral_left": deg(_positive(d_lat.max())),
-        "peak_lateral_right": deg(_positive((-d_lat).max())),
     }
+    if not ctx.sagittal_only:
+        out["peak_lateral_left"] = deg(_positive(d_lat.max()))
+        out["peak_lateral_right"] = deg(_positive((-d_lat).max()))
     for i, name in enumerate(_LEVEL_FIELDS):
         out[f"level_rom_{name}"] = deg(np.ptp(levels[:, i]))
     if ctx.standing.any():
         out["standing_lumbar_lordosis"] = -deg(_reference(lumbar, ctx, "lumbar"))
         out["standing_thoracic_kyphosis"] = deg(_reference(thoracic, ctx, "thoracic"))
         out["standing_pelvic_tilt"] = deg(_reference(pelvis, ctx, "pelvis") + ctx.pelvic_offset)
-    if ctx.has_hip:
+    if ctx.has_hip and ctx.movement not in _NO_BEND_METRICS:
         out.update(_hip_statistics(s["hip"], d_lumbar, d_trunk, lumbar, ctx))
     if ctx.movement in ("lateral_bend", "gait"):
         out["symmetry_index"] = _symmetry(d_lat, ctx)
     return out
+
+
+#: Movements without a bend, where the hip peaks (of the mean of both hips, which cancels over
+#: a stride) and the lumbopelvic rhythm (a bend measure) are undefined.
+_NO_BEND_METRICS = ("gait",)
+_BEND_ONLY = ("peak_hip_flexion", "peak_hip_extension", "hip_contribution", "lumbar_hip_ratio")
 
 
 def _hip_statistics(
@@ -689,7 +697,14 @@ def _context(
         has_hip="hip" in series,
         fps=fps,
         smooth_s=float(smooth_s),
+        sagittal_only=_is_flat(series["lateral"]),
     )
+
+
+def _is_flat(x: np.ndarray) -> bool:
+    """True when a series does not move at all (< 1e-4 rad ≈ 0.006°): the stage did not reconstruct it."""
+    finite = x[np.isfinite(x)]
+    return finite.size == 0 or float(np.ptp(finite)) < 1e-4
 
 
 def compute_metrics(
@@ -796,14 +811,22 @@ def _reasons(metrics: Mapping[str, MetricValue | None], ctx: _Context) -> dict[s
             continue
         if name.startswith("standing_"):
             out[name] = "no standing frames detected (sequence does not start/end in standing)"
+        elif ctx.movement in _NO_BEND_METRICS and name.startswith(_BEND_ONLY):
+            out[name] = (
+                f"a bend measure, undefined in {ctx.movement}: the mean of both hips cancels over "
+                "a stride and there is no bend (per-leg hip angles are in DynamicSpine.pose)"
+            )
         elif not ctx.has_hip and ("hip" in name):
             out[name] = "DynamicSpine.hip_flexion is None (no hip angles from the spine stage)"
-        elif name == "symmetry_index":
+        elif name == "symmetry_index" and ctx.movement not in ("lateral_bend", "gait"):
+            out[name] = "defined for lateral bends to both sides and gait only"
+        elif name.startswith("peak_lateral") or name == "symmetry_index" and ctx.sagittal_only:
             out[name] = (
-                "defined for lateral bends to both sides and gait only"
-                if ctx.movement not in ("lateral_bend", "gait")
-                else f"lateral flexion to one side is below {_MIN_LATERAL_DEG}°"
+                "not reconstructed: the lumbar lateral angle is constant (a side-view "
+                "reconstruction is sagittal only; lateral flexion needs a front or back view)"
             )
+        elif name == "symmetry_index":
+            out[name] = f"lateral flexion to one side is below {_MIN_LATERAL_DEG}°"
         elif name == "hip_contribution" and ctx.has_hip:
             out[name] = (
                 "undefined: no sagittal bend, or hips and lumbar spine moved in opposite "
