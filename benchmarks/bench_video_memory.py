@@ -245,8 +245,9 @@ def stage_analyze(args: argparse.Namespace) -> dict:
 
     fit = FitConfig() if args.fit_iterations is None else FitConfig(iterations=args.fit_iterations)
     with tempfile.TemporaryDirectory() as tmp:
+        cache = args.cache_dir or Path(tmp) / "cache"
         config = pipeline.PipelineConfig(pose=PoseConfig(model=args.model), reconstruct=fit,
-                                         cache_dir=str(Path(tmp) / "cache"))  # fmt: skip
+                                         cache_dir=str(cache))  # fmt: skip
         sampler.phase = "pose2d"
         analysis = pipeline.analyze(args.video, config)
         sampler.phase = "save"
@@ -346,6 +347,9 @@ def main() -> None:
         default=6000.0,
         help="stop a stage whose RSS passes this (the machine is shared)",
     )
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="analyze: keep the stage cache here (a re-run then skips the 2D "
+                        "stage and measures the rest); default: a temporary folder")  # fmt: skip
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:  # child process: one stage, JSON on the last line of stdout
@@ -370,8 +374,11 @@ def main() -> None:
                          str(args.recon_iterations)]  # fmt: skip
             elif stage == "replay":
                 extra += ["--replay-frames", str(args.replay_frames)]
-            elif stage == "analyze" and args.fit_iterations is not None:
-                extra += ["--fit-iterations", str(args.fit_iterations)]
+            elif stage == "analyze":
+                if args.fit_iterations is not None:
+                    extra += ["--fit-iterations", str(args.fit_iterations)]
+                if args.cache_dir is not None:
+                    extra += ["--cache-dir", str(args.cache_dir)]
             report[stage] = _run_stage(stage, args, extra)
             _print(stage, report[stage])
             OUT.parent.mkdir(parents=True, exist_ok=True)
