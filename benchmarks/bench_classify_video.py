@@ -28,24 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from humanmovenet import classify
-from humanmovenet.classify.datasets import Sample
-from humanmovenet.io.arrays import (
-    load_keypoints,
-    load_silhouettes,
-    save_keypoints,
-    save_silhouettes,
-)
-from humanmovenet.io.export_npz import load_dynamic_spine, save_dynamic_spine
-from humanmovenet.types import PHENOTYPE_LABELS
 
-MOVEMENTS = ("forward_bend", "backward_bend")
 INPUTS = {
     "backward bend only": ("backward_bend",),
     "forward bend only": ("forward_bend",),
@@ -53,84 +41,13 @@ INPUTS = {
 }
 
 
-def render_bend(body, renderer, subject, movement: str, rng, fps: float, size: int):
-    """Pose, render and run MediaPipe on one bend; returns (posed, keypoints, silhouettes)."""
-    from humanmovenet.io.video import Frame
-    from humanmovenet.pose2d import PoseConfig, estimate_pose
-    from humanmovenet.synth.appearance import sample_scene
-    from humanmovenet.synth.camera import sample_side_camera
-    from humanmovenet.synth.motion import generate_motion
-    from humanmovenet.synth.sequence import pose_sequence
-
-    motion = generate_motion(subject, movement, rng, fps=fps)
-    posed = pose_sequence(subject, motion, body, keep_vertices=True)
-    camera = sample_side_camera(rng, posed.vertices, image_size=(size, size))
-    scene = sample_scene(rng, body, subject.sliders, size, size)
-    faces = body.faces.numpy()
-    frames = [
-        Frame(t, t / fps, renderer.render(v, faces, camera, scene.colors, scene.background,
-                                          scene.lighting, with_depth=False).rgb)
-        for t, v in enumerate(posed.vertices)
-    ]  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pose = estimate_pose(frames, PoseConfig(mask_scale=0.5))
-    return posed, pose.keypoints, pose.silhouettes
-
-
 def build(split: str, seed: int, n: int, args, cache: Path) -> tuple[list, list, dict]:
-    """Reconstructed and ground-truth samples of ``n`` balanced subjects (cached)."""
-    from tqdm import tqdm
+    """Reconstructed and ground-truth samples of ``n`` balanced subjects (cached; the renders,
+    MediaPipe and reconstruction live in ``humanmovenet.train.train_classifier_video``)."""
+    from humanmovenet.train.train_classifier_video import build as build_video
 
-    from humanmovenet.body import create
-    from humanmovenet.reconstruct import reconstruct_spine
-    from humanmovenet.synth.render import Renderer
-    from humanmovenet.synth.spine_truth import ground_truth_spine
-    from humanmovenet.synth.subject import sample_subject
-
-    twod = cache / f"{split}_seed{seed}_fps{args.fps:g}_s{args.size}"  # renders' 2D results
-    folder = twod if args.method == "fit" else twod / args.method
-    folder.mkdir(parents=True, exist_ok=True)
-    body = create("anny")
-    recon, truth = [], []
-    stats = {"frames": 0, "reconstruct_s": 0.0, "failed": []}
-    with Renderer(args.size, args.size) as renderer:
-        for i in tqdm(range(n), desc=f"{split} subjects", unit="subject"):
-            label = PHENOTYPE_LABELS[i % len(PHENOTYPE_LABELS)]
-            rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-            subject = sample_subject(rng, phenotype=label)
-            spines, gts = {}, {}
-            for mv in MOVEMENTS:
-                path, gt_path = folder / f"{i:04d}_{mv}.npz", twod / f"{i:04d}_{mv}_truth.npz"
-                if path.exists() and gt_path.exists():
-                    spines[mv], gts[mv] = load_dynamic_spine(path), load_dynamic_spine(gt_path)
-                    continue
-                mv_rng = np.random.default_rng(np.random.SeedSequence([seed, i, 1 + len(mv)]))
-                kp_path, sil_path = twod / f"{i:04d}_{mv}_kp.npz", twod / f"{i:04d}_{mv}_sil.npz"
-                if kp_path.exists() and sil_path.exists() and gt_path.exists():
-                    kp, sil = load_keypoints(kp_path), load_silhouettes(sil_path)
-                    truth_spine = load_dynamic_spine(gt_path)
-                else:
-                    posed, kp, sil = render_bend(body, renderer, subject, mv, mv_rng, args.fps,
-                                                 args.size)  # fmt: skip
-                    truth_spine = ground_truth_spine(posed)
-                    save_keypoints(kp_path, kp)
-                    save_silhouettes(sil_path, sil)
-                t0 = time.perf_counter()
-                try:
-                    spine, _, _ = reconstruct_spine(kp, sil, body, method=args.method)
-                except ValueError as err:
-                    stats["failed"].append(f"{split} {i} {mv}: {err}")
-                    break
-                stats["reconstruct_s"] += time.perf_counter() - t0
-                stats["frames"] += kp.num_frames
-                save_dynamic_spine(path, spine)
-                save_dynamic_spine(gt_path, truth_spine)
-                spines[mv], gts[mv] = spine, truth_spine
-            if len(spines) == len(MOVEMENTS):
-                recon.append(Sample(f"{split}{i}", label, spines))
-                truth.append(Sample(f"{split}{i}", label, gts))
-    return recon, truth, stats
+    return build_video(split, seed, n, fps=args.fps, size=args.size, method=args.method,
+                       cache=cache)  # fmt: skip
 
 
 def score_rows(name: str, make_clf, test: classify.FeatureTable, args) -> list[dict]:

@@ -258,3 +258,64 @@ def test_classifier_does_not_import_later_or_synthetic_stages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- video-trained models
+
+
+def test_ship_video_classifier_round_trip(tmp_path, table):
+    # The training script's fit / score / save step on tiny real features (the renders and
+    # reconstructions it normally feeds in are exercised by test_classify_folder).
+    from humanmovenet.train.train_classifier_video import fp_vs_ep_score, ship
+
+    report = ship(table, table, ("backward_bend",), tmp_path, n_bootstrap=20)
+    entry = report["backward_bend"]["logistic"]
+    assert set(report["backward_bend"]) == set(classify.MODEL_KINDS)
+    clf = classify.load_shipped("logistic", path=entry["file"], movement="backward_bend")
+    assert clf.inputs == ("backward_bend",) and clf.kind == "logistic"
+    assert "SYNTHETIC" in clf.metadata["trained_on"]
+    assert clf.metadata["held_out_fp_vs_ep"] == entry["held_out_fp_vs_ep"]
+    x, t, y = table.select(("backward_bend",))
+    binary = fp_vs_ep_score(y, clf.predict_proba_features(x, t), n_bootstrap=20)
+    assert binary.n == int((y < 2).sum()) and binary.accuracy.value > 0.5  # training subjects
+    with pytest.raises(ValueError, match=r"expected \(12, 3\)"):
+        fp_vs_ep_score(y, np.zeros((12, 2)))
+
+
+def test_shipped_video_classifiers_load_and_predict(dataset):
+    from types import SimpleNamespace
+
+    for movement in ("backward_bend", "forward_bend"):
+        clf = classify.load_shipped(movement=movement)
+        assert clf.inputs == (movement,) and "SYNTHETIC" in clf.metadata["trained_on"]
+        assert "video" in clf.metadata["trained_on"]
+        spine = dataset[1].spines[movement]
+        ph = clf.predict({movement: spine})
+        assert ph.inputs == (movement,) and abs(sum(ph.probabilities.values()) - 1) < 1e-9
+        # An Analysis-like object: predict() picks the video classifier of its movement.
+        analysis = SimpleNamespace(spine=spine, metrics=SimpleNamespace(movement=movement))
+        assert classify.predict(analysis).probabilities == pytest.approx(ph.probabilities)
+        assert classify.shipped_path(movement=movement).name == f"classifier_video_{movement}.pt"
+    for other in ("gait", "unknown"):
+        walk = SimpleNamespace(spine=spine, metrics=SimpleNamespace(movement=other))
+        with pytest.raises(ValueError, match="needs a forward or backward bend"):
+            classify.predict(walk)
+    with pytest.raises(ValueError, match="needs a forward or backward bend"):
+        classify.load_shipped(movement="gait")
+    with pytest.raises(ValueError, match="no shipped sequence classifier"):
+        classify.load_shipped("sequence", movement="backward_bend")
+    # Mappings keep the both-bend default.
+    assert classify.predict(dataset[0].spines).inputs == ("forward_bend", "backward_bend")
+
+
+def test_shipped_video_classifier_hash_and_override(tmp_path, monkeypatch):
+    (tmp_path / "classifier_video_backward_bend.pt").write_bytes(b"not a model")
+    monkeypatch.setenv("HUMANMOVENET_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="corrupt"):
+        classify.load_shipped(movement="backward_bend")
+    # The environment variable wins (and is not hash-checked: a user's own file) but must
+    # hold a single-movement classifier of that movement.
+    both = classify.shipped_path("logistic")
+    monkeypatch.setenv("HUMANMOVENET_CLASSIFIER_VIDEO_BACKWARD_BEND", str(both))
+    with pytest.raises(ValueError, match="not of the backward_bend alone"):
+        classify.load_shipped(movement="backward_bend")

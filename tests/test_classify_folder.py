@@ -119,6 +119,13 @@ def test_train_from_video_folder_and_predict(rendered_clips, monkeypatch):
     assert classify.predict(analysis, clf).probabilities == pytest.approx(
         clf.predict({"backward_bend": analysis.spine}).probabilities
     )
+    # Without a classifier: the shipped one trained on video reconstructions of backward bends.
+    shipped = classify.load_shipped(movement="backward_bend")
+    ph = classify.predict(analysis)
+    assert ph.inputs == ("backward_bend",) and ph.label in ("FP", "EP", "neither")
+    assert ph.probabilities == pytest.approx(
+        shipped.predict({"backward_bend": analysis.spine}).probabilities
+    )
 
 
 def test_video_folder_errors_name_the_csv_line(rendered_clips, tmp_path):
