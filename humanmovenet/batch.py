@@ -8,9 +8,10 @@ temp folder + rename). ``out_dir`` also receives
   (``ok`` / ``failed`` / ``pending``), reason (exception type and message), seconds, output
   folder. Rewritten atomically after every finished video, so a killed run loses at most the
   videos in flight.
-* ``summary.csv`` — one row per input with the movement, every metric's value and
-  uncertainty (columns ``<metric>_deg`` / ``_pct`` / ratio, and ``…_unc``) and the quality
-  flags; ``summary.parquet`` too when pyarrow is installed.
+* ``summary.csv`` — one row per input with the movement, the FP / EP / neither phenotype and
+  its probability (bends only; empty otherwise), every metric's value and uncertainty (columns
+  ``<metric>_deg`` / ``_pct`` / ratio, and ``…_unc``) and the quality flags;
+  ``summary.parquet`` too when pyarrow is installed.
 * ``logs/`` — the native log output of each local worker (MediaPipe writes to fd 2).
 
 **Resume.** A video is skipped when its result folder exists and the video SHA-256 and the
@@ -427,7 +428,8 @@ def _finished(folder: Path, sha: str, chash: str) -> bool:
 
 
 def _summary_rows(items: list[BatchItem], results: Path) -> tuple[list[str], list[dict]]:
-    fixed = ["name", "input", "status", "reason", "movement", "num_frames", "fps", "flags"]
+    fixed = ["name", "input", "status", "reason", "movement", "num_frames", "fps",
+             "phenotype", "phenotype_probability", "flags"]  # fmt: skip
     metric_cols: list[str] = []
     rows = []
     for item in items:
@@ -439,6 +441,11 @@ def _summary_rows(items: list[BatchItem], results: Path) -> tuple[list[str], lis
             meta = json.loads((folder / "analysis.json").read_text())
             row.update(movement=metrics["movement"], num_frames=metrics["num_frames"],
                        fps=metrics["fps"], flags=" | ".join(meta.get("flags", [])))  # fmt: skip
+            ph_path = folder / "phenotype.json"
+            ph = json.loads(ph_path.read_text()) if ph_path.is_file() else {}
+            if ph.get("label"):
+                row.update(phenotype=ph["label"],
+                           phenotype_probability=ph["probabilities"][ph["label"]])  # fmt: skip
             names = sorted(metrics["metrics"], key=lambda n: (n not in MAIN_METRICS,
                            MAIN_METRICS.index(n) if n in MAIN_METRICS else 0))  # fmt: skip
             for name in names:

@@ -123,10 +123,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             cells = [("—" if r[k] is None else f"{r[k]:.2f}")
                      for r in (row, ep) for k in ("estimated", "ground_truth")]  # fmt: skip
             print(f"  {row['metric']:26} " + " ".join(f"{c:>8}" for c in cells))
+        for label, person in pair["people"].items():
+            est = person["phenotype_estimated"]
+            said = (f"{est} (p = {person['phenotype_probability']:.2f})" if est
+                    else f"none ({person['phenotype_unavailable']})")  # fmt: skip
+            print(f"  phenotype of the {label} person: {said}")
         print(
             f"wrote {out / 'pattern_pair_demo'}: analysis_FP/, analysis_EP/, report_FP.html, "
-            "report_EP.html, pair.json (the shipped classifier is not applied to video: "
-            "docs/classifier.md)"
+            "report_EP.html, pair.json (classifier trained on synthetic phenotypes; one pair "
+            "is an example, not an accuracy: docs/classifier.md)"
         )
     return EXIT_OK
 
@@ -245,7 +250,7 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     package's source (:func:`config_field_specs`), so ``--help`` does not import torch.
     """
     parser.add_argument("--config", metavar="TOML",
-                        help="settings file: [video], [pose], [reconstruct], [biomech] tables")  # fmt: skip
+                        help="settings file: [video], [pose], [reconstruct], [biomech], [classify] tables")  # fmt: skip
     for section, doc, fields in config_field_specs():
         group = parser.add_argument_group(f"{section} settings ([{section}] in --config)")
         doc = doc.split("Attributes:")[-1]

@@ -1,9 +1,11 @@
 """``analyze(video) -> Analysis``: every stage of DESIGN.md §2 composed, with an on-disk cache.
 
 Stages: ``io`` (stream the video) → ``pose2d`` (landmarks, silhouettes, view, quality) →
-``reconstruct`` (model-based fit of the body to landmarks + back contour, static morphology,
-fusion → ``DynamicSpine``) → ``biomech`` (``SpineMetrics``). Each stage's settings are one
-frozen dataclass gathered in :class:`PipelineConfig`; the CLI is generated from these fields.
+``reconstruct`` (learned per-frame regression from landmarks + back contour, GCN+LSTM
+temporal model, static morphology, fusion → ``DynamicSpine``) → ``biomech`` (``SpineMetrics``)
+→ ``classify`` (FP / EP / neither ``Phenotype`` of a forward or backward bend). Each stage's
+settings are one frozen dataclass gathered in :class:`PipelineConfig`; the CLI is generated
+from these fields.
 
 **Cache.** The pose and reconstruction stages are cached on disk by content: the key of a stage
 is the SHA-256 of the video bytes, the video reading settings and the settings of that stage and
@@ -39,11 +41,12 @@ from .io.export_metrics import save_metrics_csv
 from .io.export_npz import load_dynamic_spine, save_dynamic_spine
 from .pose2d import PoseConfig, estimate_pose
 from .reconstruct import FitConfig, reconstruct_spine
-from .types import DynamicSpine, Keypoints2D, Silhouettes, SpineMorphology
+from .types import DynamicSpine, Keypoints2D, Phenotype, Silhouettes, SpineMorphology
 
 __all__ = [
     "VideoConfig",
     "BiomechConfig",
+    "ClassifyConfig",
     "PipelineConfig",
     "FitQuality",
     "Analysis",
@@ -100,6 +103,31 @@ class BiomechConfig:
 
 
 @dataclass(frozen=True)
+class ClassifyConfig:
+    """Settings of the FP / EP / neither classification (see :mod:`humanmovenet.classify`).
+
+    Attributes:
+        enabled: classify forward and backward bends (other movements get no phenotype).
+        model: shipped classifier kind, ``logistic`` or ``sequence`` (the single-bend models
+            trained on spines reconstructed from rendered SYNTHETIC videos; see
+            ``weights/README.md``).
+        path: your own classifier saved with ``Classifier.save`` (e.g. trained on your
+            expert's labels with ``humanmovenet train``) instead of the shipped one; it must use
+            only the movement of the video.
+    """
+
+    enabled: bool = True
+    model: str = "logistic"
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in ("logistic", "sequence"):
+            raise ValueError(
+                f"ClassifyConfig.model must be 'logistic' or 'sequence', got {self.model!r}."
+            )
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """All settings of :func:`analyze`, one frozen dataclass per stage."""
 
@@ -107,6 +135,7 @@ class PipelineConfig:
     pose: PoseConfig = field(default_factory=PoseConfig)
     reconstruct: FitConfig = field(default_factory=FitConfig)
     biomech: BiomechConfig = field(default_factory=BiomechConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     cache_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +146,7 @@ class PipelineConfig:
     def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise a ValueError naming them."""
         parts = {"video": VideoConfig, "pose": PoseConfig, "reconstruct": FitConfig,
-                 "biomech": BiomechConfig}  # fmt: skip
+                 "biomech": BiomechConfig, "classify": ClassifyConfig}  # fmt: skip
         unknown = set(data) - set(parts) - {"cache_dir"}
         if unknown:
             raise ValueError(f"unknown config sections {sorted(unknown)}; known: {sorted(parts)}")
@@ -168,6 +197,15 @@ class Analysis:
         flags: plain-language quality warnings (view, dropouts, frame rate, framing, fit).
         provenance: library version, weight hashes, config, video hash, date, platform.
         config: the settings used.
+        camera_R, camera_K: the pinhole camera the reconstruction fitted (world → camera
+            rotation in OpenCV axes with the camera at the world origin, and intrinsics in
+            pixels), or None (an analysis saved by an older version).
+        phenotype: FP / EP / neither of a forward or backward bend with its evidence (trained on
+            SYNTHETIC phenotypes unless ``ClassifyConfig.path`` is yours; not a diagnosis), or
+            None — ``phenotype_unavailable`` then says why (e.g. gait).
+
+    Shapes:
+        camera_R, camera_K: (3, 3).
     """
 
     video: str
@@ -179,6 +217,10 @@ class Analysis:
     flags: tuple[str, ...]
     provenance: dict[str, Any]
     config: PipelineConfig
+    camera_R: np.ndarray | None = None
+    camera_K: np.ndarray | None = None
+    phenotype: Phenotype | None = None
+    phenotype_unavailable: str = ""
 
     @property
     def morphology(self) -> SpineMorphology:
@@ -189,6 +231,13 @@ class Analysis:
         """A short plain-text report: metrics with units and ranges, then the flags."""
         lines = [f"humanmovenet {self.provenance.get('version', '?')} — {Path(self.video).name}",
                  self.metrics.summary()]  # fmt: skip
+        if self.phenotype is not None:
+            ph = self.phenotype
+            lines.append(f"phenotype: {ph.label} (p = {ph.probability:.2f}, {ph.model} on "
+                         f"{', '.join(ph.inputs)}; synthetic-trained unless your own classifier; "
+                         "not a diagnosis)")  # fmt: skip
+        else:
+            lines.append(f"phenotype: — ({self.phenotype_unavailable})")
         lines += [f"flag: {f}" for f in self.flags]
         return "\n".join(lines)
 
@@ -201,8 +250,10 @@ class Analysis:
 
         Layout: ``analysis.json`` (format, version, video, flags, provenance, config),
         ``keypoints.npz``, ``silhouettes.npz`` (if any), ``dynamic_spine.npz`` (with the body
-        pose), ``fit_quality.npz``, ``metrics.json`` and ``metrics.csv`` (human-readable;
-        metrics are recomputed exactly from the spine and config on :meth:`load`).
+        pose), ``fit_quality.npz`` (with the fitted camera), ``metrics.json`` and
+        ``metrics.csv`` (human-readable; metrics are recomputed exactly from the spine and
+        config on :meth:`load`), ``phenotype.json`` (label, probabilities, evidence, or why
+        there is none).
         """
         out = Path(folder).expanduser().absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -213,9 +264,9 @@ class Analysis:
                 save_silhouettes(tmp / "silhouettes.npz", self.silhouettes)
             save_dynamic_spine(tmp / "dynamic_spine.npz", self.spine)
             q = self.fit_quality
-            np.savez_compressed(tmp / "fit_quality.npz", keypoint_error=q.keypoint_error,
-                                contour_error=q.contour_error,
-                                contour_coverage=q.contour_coverage)  # fmt: skip
+            _save_fit(tmp / "fit_quality.npz", q, self.camera_R, self.camera_K)
+            (tmp / "phenotype.json").write_text(json.dumps(
+                _phenotype_dict(self.phenotype, self.phenotype_unavailable), indent=2))  # fmt: skip
             (tmp / "metrics.json").write_text(json.dumps(self.metrics.to_dict(), indent=2))
             save_metrics_csv(tmp / "metrics.csv", self.metrics)
             meta = {"format": ANALYSIS_FORMAT, "version": ANALYSIS_VERSION, "video": self.video,
@@ -255,8 +306,10 @@ class Analysis:
         config = PipelineConfig.from_dict(meta["config"])
         spine = load_dynamic_spine(folder / "dynamic_spine.npz")
         sil = folder / "silhouettes.npz"
-        with np.load(folder / "fit_quality.npz") as z:
-            quality = FitQuality(z["keypoint_error"], z["contour_error"], z["contour_coverage"])
+        quality, camera_R, camera_K = _load_fit(folder / "fit_quality.npz")
+        ph_path = folder / "phenotype.json"
+        phenotype, why = (_phenotype_from_dict(json.loads(ph_path.read_text()))
+                          if ph_path.is_file() else (None, "not in this saved analysis"))  # fmt: skip
         return cls(
             video=meta["video"],
             keypoints=load_keypoints(folder / "keypoints.npz"),
@@ -267,7 +320,42 @@ class Analysis:
             flags=tuple(meta["flags"]),
             provenance=meta["provenance"],
             config=config,
+            camera_R=camera_R,
+            camera_K=camera_K,
+            phenotype=phenotype,
+            phenotype_unavailable=why,
         )
+
+
+def _save_fit(path: Path, q: FitQuality, camera_R, camera_K) -> None:  # noqa: ANN001
+    extra = {} if camera_R is None else {"camera_R": camera_R, "camera_K": camera_K}
+    np.savez_compressed(path, keypoint_error=q.keypoint_error, contour_error=q.contour_error,
+                        contour_coverage=q.contour_coverage, **extra)  # fmt: skip
+
+
+def _load_fit(path: Path) -> tuple[FitQuality, np.ndarray | None, np.ndarray | None]:
+    with np.load(path) as z:
+        quality = FitQuality(z["keypoint_error"], z["contour_error"], z["contour_coverage"])
+        if "camera_R" not in z.files:
+            return quality, None, None
+        return quality, np.asarray(z["camera_R"], float), np.asarray(z["camera_K"], float)
+
+
+def _phenotype_dict(ph: Phenotype | None, why: str) -> dict[str, Any]:
+    if ph is None:
+        return {"label": None, "unavailable": why}
+    return {"label": ph.label, "probabilities": ph.probabilities, "evidence": list(ph.evidence),
+            "model": ph.model, "inputs": list(ph.inputs),
+            "note": "trained on synthetic phenotypes unless the classifier is your own; "
+                    "not a diagnosis"}  # fmt: skip
+
+
+def _phenotype_from_dict(d: dict[str, Any]) -> tuple[Phenotype | None, str]:
+    if d.get("label") is None:
+        return None, str(d.get("unavailable", ""))
+    return Phenotype(d["label"], {k: float(v) for k, v in d["probabilities"].items()},
+                     tuple(d.get("evidence", ())), str(d.get("model", "")),
+                     tuple(d.get("inputs", ()))), ""  # fmt: skip
 
 
 # --------------------------------------------------------------------------- cache
@@ -360,9 +448,9 @@ def _pose_stage(video: Path, config: PipelineConfig, cache: _StageCache, key: st
 def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, key: str):
     hit = cache.get("reconstruct", key)
     if hit is not None:
-        with np.load(hit / "fit_quality.npz") as z:
-            quality = FitQuality(z["keypoint_error"], z["contour_error"], z["contour_coverage"])
-        return load_dynamic_spine(hit / "dynamic_spine.npz"), quality
+        quality, camera_R, camera_K = _load_fit(hit / "fit_quality.npz")
+        if camera_R is not None:  # entries from before the camera was stored are recomputed
+            return load_dynamic_spine(hit / "dynamic_spine.npz"), quality, camera_R, camera_K
     facing = keypoints.view.facing if keypoints.view is not None else None
     facing = facing if facing in ("left", "right") else None
     spine, fit, _static = reconstruct_spine(keypoints, silhouettes, config=config.reconstruct,
@@ -370,21 +458,49 @@ def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, ke
     if silhouettes is not None:  # pages of disk-backed masks read by the contour: let go
         release_pages(silhouettes.masks)
     quality = FitQuality(fit.keypoint_error, fit.contour_error, fit.contour_coverage)
+    camera_R, camera_K = np.asarray(fit.camera_R, float), np.asarray(fit.K, float)
 
     def write(folder: Path) -> None:
         save_dynamic_spine(folder / "dynamic_spine.npz", spine)
-        np.savez_compressed(folder / "fit_quality.npz", keypoint_error=quality.keypoint_error,
-                            contour_error=quality.contour_error,
-                            contour_coverage=quality.contour_coverage)  # fmt: skip
+        _save_fit(folder / "fit_quality.npz", quality, camera_R, camera_K)
 
     cache.put("reconstruct", key, write)
-    return spine, quality
+    return spine, quality, camera_R, camera_K
 
 
 def _metrics(spine: DynamicSpine, c: BiomechConfig) -> SpineMetrics:
     return compute_metrics(spine, movement=c.movement, n_bootstrap=c.n_bootstrap, seed=c.seed,
                            smooth_s=c.smooth_s,
                            pelvic_tilt_offset_deg=c.pelvic_tilt_offset_deg)  # fmt: skip
+
+
+#: Movements the FP / EP classifiers are trained on (one classifier per bend).
+CLASSIFIED_MOVEMENTS: tuple[str, ...] = ("forward_bend", "backward_bend")
+
+
+def _phenotype(
+    spine: DynamicSpine, metrics: SpineMetrics, c: ClassifyConfig
+) -> tuple[Phenotype | None, str]:
+    """(phenotype, "") or (None, why not) for the movement of this video."""
+    if not c.enabled:
+        return None, "classification switched off (ClassifyConfig.enabled = False)"
+    movement = str(metrics.movement)
+    if movement not in CLASSIFIED_MOVEMENTS:
+        return None, (
+            f"FP / EP classification needs a forward or backward bend; this video shows "
+            f"'{movement}'"
+        )
+    from . import classify
+
+    classifier = (classify.load(c.path) if c.path
+                  else classify.load_shipped(c.model, movement=movement))  # fmt: skip
+    if tuple(classifier.inputs) != (movement,):
+        return None, (
+            f"the classifier {c.path or c.model} uses {', '.join(classifier.inputs)}; one video "
+            f"shows one movement ({movement}) — classify the pair with "
+            "classify.predict({'forward_bend': a.spine, 'backward_bend': b.spine}, classifier)"
+        )
+    return classify.predict({movement: spine}, classifier), ""
 
 
 def _weights_provenance() -> dict[str, str]:
@@ -436,8 +552,10 @@ def analyze(
             "VideoConfig start/stop, or raise target_fps)."
         )
     rec_key = _key(pose_key, c["reconstruct"])
-    spine, quality = _reconstruct_stage(keypoints, silhouettes, config, stage_cache, rec_key)
+    spine, quality, camera_R, camera_K = _reconstruct_stage(keypoints, silhouettes, config,
+                                                            stage_cache, rec_key)  # fmt: skip
     metrics = _metrics(spine, config.biomech)
+    phenotype, no_phenotype = _phenotype(spine, metrics, config.classify)
     flags = list(pose_flags)
     if metrics.movement not in VALIDATED_MOVEMENTS:
         flags.append(
@@ -454,4 +572,5 @@ def analyze(
         "cache_keys": {"pose2d": pose_key, "reconstruct": rec_key},
     }
     return Analysis(str(path.absolute()), keypoints, silhouettes, spine, metrics, quality,
-                    tuple(flags), provenance, config)  # fmt: skip
+                    tuple(flags), provenance, config, camera_R, camera_K, phenotype,
+                    no_phenotype)  # fmt: skip

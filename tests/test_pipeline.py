@@ -11,11 +11,12 @@ from humanmovenet.cli import EXIT_INPUT, EXIT_OK, main
 from humanmovenet.pipeline import (
     Analysis,
     BiomechConfig,
+    ClassifyConfig,
     PipelineConfig,
     VideoConfig,
     analyze,
 )
-from humanmovenet.types import DynamicSpine
+from humanmovenet.types import DynamicSpine, Phenotype
 
 CLIP = Path(__file__).parent / "data" / "sports2d_walk_1280x720.mp4"
 SHORT = VideoConfig(start=60, stop=72)  # the woman walking in side view
@@ -44,6 +45,14 @@ def test_analysis_holds_every_stage(analysis):
     assert prov["version"] and len(prov["video_sha256"]) == 64
     assert "body_anny.npz" in prov["weights_sha256"]
     assert "lumbar_rom" in analysis.summary()
+    # the fitted camera: a rotation and intrinsics with the principal point in the image
+    assert analysis.camera_R.shape == (3, 3) and analysis.camera_K.shape == (3, 3)
+    np.testing.assert_allclose(analysis.camera_R @ analysis.camera_R.T, np.eye(3), atol=1e-9)
+    w, h = analysis.keypoints.image_size
+    assert 0 < analysis.camera_K[0, 2] < w and 0 < analysis.camera_K[1, 2] < h
+    if analysis.metrics.movement not in ("forward_bend", "backward_bend"):  # a walk: no FP/EP
+        assert analysis.phenotype is None
+        assert "forward or backward bend" in analysis.phenotype_unavailable
 
 
 def test_save_and_load_round_trip(analysis, tmp_path):
@@ -54,6 +63,10 @@ def test_save_and_load_round_trip(analysis, tmp_path):
     # exact, NaN for undefined metrics included
     assert json.dumps(back.metrics.to_dict()) == json.dumps(analysis.metrics.to_dict())
     assert back.config == analysis.config and back.flags == analysis.flags
+    np.testing.assert_array_equal(back.camera_R, analysis.camera_R)
+    np.testing.assert_array_equal(back.camera_K, analysis.camera_K)
+    assert back.phenotype == analysis.phenotype
+    assert back.phenotype_unavailable == analysis.phenotype_unavailable
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
 
 
@@ -68,6 +81,38 @@ def test_late_setting_change_reuses_cached_stages(analysis, cache_dir, monkeypat
     again = analyze(CLIP, config)
     np.testing.assert_array_equal(again.spine.positions, analysis.spine.positions)
     assert again.metrics.lumbar_rom.uncertainty == 0.0  # the new late setting was applied
+
+
+def test_a_bend_gets_a_phenotype_from_the_shipped_single_bend_classifier(
+    analysis, cache_dir, tmp_path
+):
+    """The movement forced to a backward bend: the shipped backward-bend classifier runs on the
+    reconstructed spine (cached stages re-used); switched off or given a both-bend classifier
+    there is none, and the reason says so."""
+    from humanmovenet import classify
+
+    def run(**classify_settings) -> Analysis:
+        config = PipelineConfig(video=SHORT, cache_dir=str(cache_dir),
+                                biomech=BiomechConfig(movement="backward_bend", n_bootstrap=0),
+                                classify=ClassifyConfig(**classify_settings))  # fmt: skip
+        return analyze(CLIP, config)
+
+    bend = run()
+    assert isinstance(bend.phenotype, Phenotype) and bend.phenotype.inputs == ("backward_bend",)
+    assert bend.phenotype_unavailable == ""
+    expected = classify.predict({"backward_bend": bend.spine},
+                                classify.load_shipped("logistic", movement="backward_bend"))  # fmt: skip
+    assert bend.phenotype.probabilities == pytest.approx(expected.probabilities)
+    assert "phenotype: " + bend.phenotype.label in bend.summary()
+    back = Analysis.load(bend.save(tmp_path / "bend"))
+    assert back.phenotype == bend.phenotype
+    off = run(enabled=False)
+    assert off.phenotype is None and "switched off" in off.phenotype_unavailable
+    both = classify.shipped_path("logistic")  # the both-bend model trained on exact spines
+    pair = run(path=str(both))
+    assert pair.phenotype is None and "one movement" in pair.phenotype_unavailable
+    with pytest.raises(ValueError, match="logistic"):
+        ClassifyConfig(model="svm")
 
 
 def test_config_round_trip_and_unknown_settings():

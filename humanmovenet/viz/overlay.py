@@ -7,14 +7,13 @@ magenta line, lumbar levels filled), and the lumbar angle (L1–S1, degrees, fle
 with the movement phase as text.
 
 **Camera.** The reconstruction fits a pinhole camera at the world origin (``reconstruct.fit``:
-``FrameFit.camera_R``, ``K``) but an :class:`~humanmovenet.pipeline.Analysis` does not store
-it (an analysis with ``camera_R`` and ``camera_K`` attributes is used as is). ``K`` is
-rebuilt exactly from the fit settings (``focal_px`` or ``focal_factor`` × the
-larger image side, principal point at the image centre); the rotation is recovered from what
-the analysis holds: the fitted body (``spine.pose``) is posed with the body model and the
-rotation that best turns the directions of its landmark joints into the rays of the observed
-2D landmarks is solved in closed form (weighted Kabsch / Wahba, over every frame). With the
-camera stored in the analysis this step would not be needed (see :func:`overlay_camera`).
+``FrameFit.camera_R``, ``K``), stored in :class:`~humanmovenet.pipeline.Analysis`
+(``camera_R``, ``camera_K``) and used as is. An analysis without it (saved by an older version,
+or a (spine, keypoints) object) gets it recovered: ``K`` rebuilt from the fit settings
+(``focal_px`` or ``focal_factor`` × the larger image side, principal point at the image
+centre), and the rotation that best turns the directions of the posed body's landmark joints
+into the rays of the observed 2D landmarks solved in closed form (weighted Kabsch / Wahba, over
+every frame); see :func:`overlay_camera`.
 
 Written with PyAV (H.264 when the PyAV build has an encoder for it, else MPEG-4), atomically
 (temporary file + rename), one frame at a time: the video is never held in memory.

@@ -178,9 +178,10 @@ def _definitions(metrics: SpineMetrics) -> str:
     return "<dl>" + "\n".join(items) + "</dl>"
 
 
-def _phenotype(ph: Phenotype | None) -> str:
+def _phenotype(ph: Phenotype | None, why: str = "") -> str:
     if ph is None:
-        return "<p>No phenotype was computed for this analysis.</p>"
+        reason = f" ({_esc(why)})" if why else ""
+        return f"<p id=phenotype-none>No phenotype was computed for this analysis{reason}.</p>"
     probs = ", ".join(f"{_esc(k)} {100 * v:.0f} %" for k, v in sorted(ph.probabilities.items()))
     ev = "".join(f"<li>{_esc(e)}</li>" for e in ph.evidence) or "<li>no evidence given</li>"
     return (f'<p id="phenotype-label"><strong>{_esc(ph.label)}</strong> '
@@ -325,7 +326,8 @@ def write_report(
             ``(DynamicSpine, SpineMetrics)`` pair also works, without flags and provenance).
         path_html: output file; written atomically (temporary file + rename), parent folders
             created.
-        phenotype: the movement phenotype with its evidence, if computed.
+        phenotype: the movement phenotype with its evidence (default: ``analysis.phenotype``,
+            with ``analysis.phenotype_unavailable`` shown when there is none).
         body_points: body surface points per frame in the 3D viewer (0: spine only; needs the
             body pose in ``analysis.spine.pose``); fewer per frame when the video is long (at
             most 300 000 points in all), none above 600 frames.
@@ -344,6 +346,9 @@ def write_report(
     if phenotype is not None and not isinstance(phenotype, Phenotype):
         raise ValueError(f"phenotype must be a humanmovenet.types.Phenotype or None, got "
                          f"{type(phenotype).__name__}.")  # fmt: skip
+    if phenotype is None:  # an Analysis carries its own (or says why it has none)
+        phenotype = getattr(analysis, "phenotype", None)
+    no_phenotype = str(getattr(analysis, "phenotype_unavailable", "") or "")
     if int(body_points) < 0:
         raise ValueError(f"body_points must be >= 0 (0 = spine only), got {body_points}.")
     out = Path(path_html).expanduser().absolute()
@@ -390,7 +395,7 @@ def write_report(
         "<h2>Spine at standing, peak flexion and peak extension</h2>",
         f'<img id="spine-phases-png" alt="spine key frames" src="{phases_uri}">',
         "<h2>Phenotype</h2>",
-        _phenotype(phenotype),
+        _phenotype(phenotype, no_phenotype),
         "<h2>Quality</h2>",
         _quality(analysis, spine),
         "<h2>Definitions</h2>",
