@@ -68,6 +68,26 @@ def test_back_profile_jumps_holes_and_ignores_a_separate_arm():
     np.testing.assert_allclose(depth, 40.5, atol=1.4)
 
 
+def test_back_profile_of_disk_backed_masks_in_chunks_equals_in_memory(tmp_path):
+    """A long video's masks are a read-only memory map, profiled in chunks whose pages are
+    released; the depths must not depend on that."""
+    from humanmovenet.reconstruct import contour as contour_module
+
+    t = contour_module._PROFILE_CHUNK + 37  # two chunks
+    rng = np.random.default_rng(3)
+    masks = np.zeros((t, 400, 300), bool)
+    edges = rng.integers(40, 80, t)
+    for k, e in enumerate(edges):
+        masks[k, 50:350, e:160] = True
+    np.save(tmp_path / "m.npy", masks)
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    stations = np.linspace(0.1, 0.9, 5)
+    frames = _upright_frame(t)
+    on_disk = back_profile(mapped, *frames, stations)
+    np.testing.assert_array_equal(on_disk, back_profile(masks, *frames, stations))
+    np.testing.assert_allclose(on_disk[:, 0] * 250.0, 100.0 - edges + 0.5, atol=1.4)
+
+
 def test_back_profile_missing_body_and_bad_shapes():
     masks = np.zeros((2, 100, 100), bool)
     origin, axis, normal, length = _upright_frame(2)
@@ -236,6 +256,34 @@ def test_static_step_recovers_extra_lordosis(body, betas):
     static = estimate_static(fit, keypoints, layer.embedding.morphology)
     extra = static.morphology.lumbar_lordosis_deg - layer.embedding.morphology.lumbar_lordosis_deg
     assert abs(extra - 8.0) < 4.0, extra  # measured: +5.0°
+
+
+def test_learned_reconstruction_estimates_the_body_shape_and_keeps_the_angles(body, betas):
+    from humanmovenet.reconstruct import reconstruct_spine
+    from humanmovenet.types import BodyShape
+
+    angles = _bend_angles("forward", 8)
+    keypoints, silhouettes, _, _, _ = _render_case(body, angles, 3, betas)
+    kw = {"facing": "left", "temporal": False}
+    spine, fit, static = reconstruct_spine(keypoints, silhouettes, body, **kw)
+    assert static.shape_method == "learned" and static.shape.sliders is not None
+    assert static.shape.betas.shape == (body.num_betas,) and np.abs(static.shape.betas).max() > 0
+    np.testing.assert_allclose(fit.betas, static.shape.betas)  # the fit used the estimate
+    assert spine.pose.shape is static.shape
+    # the old default (average body) on request; the joint angles do not depend on the shape
+    spine0, fit0, static0 = reconstruct_spine(keypoints, silhouettes, body, estimate_shape=False,
+                                              **kw)  # fmt: skip
+    assert static0.shape_method == "average" and not np.any(fit0.betas)
+    np.testing.assert_allclose(fit.angles, fit0.angles)
+    assert not np.allclose(spine.positions, spine0.positions)  # the spine sits in another body
+    # a shape given by the caller wins
+    given = BodyShape(betas[0].numpy(), "anny")
+    _, fit2, static2 = reconstruct_spine(keypoints, silhouettes, body, shape=given, **kw)
+    assert static2.shape_method == "given" and static2.shape is given
+    np.testing.assert_allclose(fit2.betas, given.betas)
+    # no silhouettes: nothing to estimate the shape from
+    _, fit3, static3 = reconstruct_spine(keypoints, None, body, **kw)
+    assert static3.shape_method == "average" and not np.any(fit3.betas)
 
 
 @pytest.mark.slow
