@@ -135,6 +135,23 @@ def test_stream_matches_whole_clip():
     np.testing.assert_allclose(got, whole, atol=1e-5)
 
 
+def test_stream_checks_confidence_like_the_whole_clip():
+    """Per-frame, per-angle and scalar confidences mean the same in both APIs; out of [0, 1]
+    or a wrong shape is refused by both."""
+    rng = np.random.default_rng(4)
+    x = _bend(30) + rng.normal(0, np.radians(1.0), (30, A))
+    conf = rng.uniform(0.2, 1.0, (30, A))
+    whole = smooth_angles(x, conf, FPS, causal=True)
+    stream = TemporalStream(FPS)
+    got = np.stack([stream.step(x[i], conf[i]) for i in range(30)])
+    np.testing.assert_allclose(got, whole, atol=1e-5)
+    for bad in (1.5, -0.1, np.ones(5)):
+        with pytest.raises(ValueError, match="confidence"):
+            TemporalStream(FPS).step(x[:3], bad)
+        with pytest.raises(ValueError, match="confidence"):
+            smooth_angles(x[:3], bad, FPS)
+
+
 def test_prepare_inputs_offset_invariant_features():
     x = torch.as_tensor(_bend(40), dtype=torch.float32)[None]
     c = torch.ones_like(x)

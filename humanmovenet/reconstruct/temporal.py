@@ -349,26 +349,35 @@ def _check_angles(angles, confidence, fps) -> tuple[np.ndarray, np.ndarray, floa
     fps = float(fps)
     if not (math.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number of frames per second, got {fps}.")
-    t = x.shape[0]
-    if confidence is None:
-        c = np.ones((t, A))
-    else:
-        c = np.asarray(confidence, dtype=np.float64)
-        if c.shape == (t,):
-            c = np.repeat(c[:, None], A, 1)
-        if c.shape != (t, A):
-            raise ValueError(
-                f"confidence: expected shape ({t},) or ({t}, {A}) matching angles, got {c.shape}."
-            )
-        if not np.isfinite(c).all() or (c < 0).any() or (c > 1).any():
-            raise ValueError("confidence: expected finite values in [0, 1] (0 = missing).")
-    c = np.where(np.isfinite(x), c, 0.0)
+    c = _confidence_matrix(confidence, x)
     if not (c > 0).any():
         raise ValueError(
             "confidence: 0 wherever an angle is finite — no frame counts as observed; pass "
             "None (trust every finite value) or the per-frame visibility."
         )
     return x, c, fps
+
+
+def _confidence_matrix(confidence, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """(n, A) confidence of angles ``x`` (n, A): None → 1; a scalar, (n,) or (n, A) checked to
+    be in [0, 1]; 0 wherever an angle is NaN."""
+    n = x.shape[0]
+    if confidence is None:
+        c = np.ones((n, A))
+    else:
+        c = np.asarray(confidence, dtype=np.float64)
+        if c.ndim == 0:
+            c = np.full((n, A), float(c))
+        elif c.shape == (n,):
+            c = np.repeat(c[:, None], A, 1)
+        if c.shape != (n, A):
+            raise ValueError(
+                f"confidence: expected a scalar, shape ({n},) or ({n}, {A}) matching angles, got "
+                f"{c.shape}."
+            )
+        if not np.isfinite(c).all() or (c < 0).any() or (c > 1).any():
+            raise ValueError("confidence: expected finite values in [0, 1] (0 = missing).")
+    return np.where(np.isfinite(x), c, 0.0)
 
 
 def _resample(x: np.ndarray, n_out: int) -> np.ndarray:
@@ -489,13 +498,9 @@ class TemporalStream:
         x2 = x[None] if single else x
         if x2.ndim != 2 or x2.shape[1] != A:
             raise ValueError(f"angles: expected shape ({A},) or (n, {A}), got {x.shape}.")
-        n = x2.shape[0]
-        if confidence is None:
-            c = np.ones((n, A))
-        else:
-            c = np.asarray(confidence, dtype=np.float64)
-            c = np.broadcast_to(c.reshape(-1, 1) if c.ndim <= 1 else c, (n, A)).copy()
-        c = np.where(np.isfinite(x2), c, 0.0)
+        if single and confidence is not None and np.shape(confidence) == (A,):
+            confidence = np.asarray(confidence)[None]  # one frame's per-angle confidence
+        c = _confidence_matrix(confidence, x2)
         xt = torch.as_tensor(x2, dtype=torch.float32)[None]
         ct = torch.as_tensor(c, dtype=torch.float32)[None]
         with torch.no_grad():
