@@ -13,6 +13,7 @@ Why here and not in ``spine/``: the inputs are this stage's fit results (:class:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..spine.body import embed_in_body, pose_from_body_output
 from ..types import BodyShape, DynamicSpine, Keypoints2D, PoseSequence, Silhouettes
 from .contour import extract_back_contour
 from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
-from .static import StaticEstimate, estimate_static
+from .static import StaticEstimate, estimate_static, standing_frames
 
 __all__ = ["frame_confidence", "fuse_spine", "reconstruct_spine"]
 
@@ -180,6 +181,7 @@ def reconstruct_spine(
     method: Literal["fit", "learned"] | None = None,
     temporal: bool | None = None,
     refine_iterations: int | None = None,
+    estimate_shape: bool | None = None,
 ) -> tuple[DynamicSpine, FrameFit, StaticEstimate]:
     """Reconstruction of one side-view video: per-frame pose → static → fuse.
 
@@ -199,7 +201,8 @@ def reconstruct_spine(
         silhouettes: person masks (``pose2d`` output), or None (then no back contour: the
             lumbar/thoracic/pelvis split rests on priors only — not recommended).
         body: the anny body (default ``humanmovenet.body.create("anny")``).
-        shape: the person's body shape (default: the average body).
+        shape: the person's body shape; None = estimated from the standing frames (see
+            ``estimate_shape``), else the average body.
         config: fit settings.
         facing: ``"left"``/``"right"`` if known.
         standing: (T,) bool mask of standing frames (default: detected).
@@ -210,9 +213,16 @@ def reconstruct_spine(
             None = ``config.temporal``.
         refine_iterations: with ``method="learned"``, reprojection iterations after the
             regressor (0 = none); None = ``config.refine_iterations``.
+        estimate_shape: with ``shape=None``, estimate the body shape from the standing frames
+            with the shipped shape model (:func:`.static_model.predict_shape`; sex, weight,
+            muscle, age and proportions — not the absolute size, which one view does not
+            give) and reconstruct with it. None = only on the learned path with silhouettes,
+            ``learned`` not False and the anny body; True = also with ``method="fit"``;
+            False = never (the average body). ``StaticEstimate.shape_method`` says which.
 
     Returns:
-        (DynamicSpine, FrameFit, StaticEstimate).
+        (DynamicSpine, FrameFit, StaticEstimate); the body shape used is
+        ``StaticEstimate.shape`` = ``DynamicSpine.pose.shape`` (betas also in ``FrameFit``).
 
     Shapes:
         keypoints.data: (T, 33, 3); silhouettes.masks: (T, H, W) → positions (T, 25, 3).
@@ -225,13 +235,35 @@ def reconstruct_spine(
     method = config.method if method is None else method
     temporal = config.temporal if temporal is None else temporal
     refine_iterations = config.refine_iterations if refine_iterations is None else refine_iterations
-    betas = None if shape is None else np.asarray(shape.betas, dtype=np.float64)
-    layer = SagittalBody(body, betas, max_vertices=config.max_vertices)
     contour = None
     if silhouettes is not None:
         contour = extract_back_contour(
             silhouettes, keypoints, np.asarray(config.stations), facing=facing
         )
+    shape_method = "given" if shape is not None else "average"
+    if estimate_shape is None:
+        estimate_shape = method == "learned" and learned is not False
+    if (
+        estimate_shape
+        and shape is None
+        and silhouettes is not None
+        and getattr(body, "backend", None) == "anny"
+    ):
+        from .static_model import predict_shape
+
+        if standing is None:
+            standing = standing_frames(keypoints)
+        standing = np.asarray(standing, dtype=bool)
+        if standing.shape != (keypoints.num_frames,) or not standing.any():
+            raise ValueError(
+                f"standing: expected a (T,) = ({keypoints.num_frames},) bool mask with at least "
+                "one True."
+            )
+        shape = predict_shape(keypoints, silhouettes, standing, body=body, facing=facing,
+                              contour=_default_stations(contour))  # fmt: skip
+        shape_method = "learned"
+    betas = None if shape is None else np.asarray(shape.betas, dtype=np.float64)
+    layer = SagittalBody(body, betas, max_vertices=config.max_vertices)
     if method == "fit":
         fit = fit_frames(keypoints, silhouettes, body, config=config, facing=facing,
                          layer=layer, contour=contour)  # fmt: skip
@@ -243,4 +275,5 @@ def reconstruct_spine(
     static = estimate_static(fit, keypoints, layer.embedding.morphology, standing=standing,
                              shape=shape, contour=_default_stations(contour),
                              learned=learned)  # fmt: skip
+    static = dataclasses.replace(static, shape_method=shape_method)
     return fuse_spine(fit, static, body), fit, static

@@ -21,7 +21,11 @@ contour and landmarks, trained on renders with MediaPipe) estimates lordosis, ky
 slope and standing pelvic tilt directly; :class:`StaticEstimate` keeps both estimates
 (``morphology`` is the one used, ``fit_morphology`` the fit's) and says which in ``method``.
 
-Body shape: kept as given by the caller (default: the average body); not estimated yet.
+Body shape: estimated before the per-frame step by :func:`.static_model.predict_shape` (ridge
+regression on the same standing frames' landmarks, back contour and silhouette width profile
+→ the anny sliders; :func:`.fuse.reconstruct_spine` does it by default on the learned path)
+because the pose fit needs the body first; :class:`StaticEstimate` carries the shape used and
+where it came from (``shape_method``).
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ class StaticEstimate:
             ``method == "fit"``).
         standing_pelvic_tilt_deg: the learned estimate of the clinical standing anterior pelvic
             tilt (degrees), None with ``method == "fit"``.
+        shape_method: where ``shape`` came from: ``"learned"`` (estimated from the standing
+            frames, :func:`.static_model.predict_shape`), ``"given"`` (by the caller),
+            ``"fit"`` (the betas the fit used) or ``"average"`` (the body model's average).
 
     Shapes:
         standing: (T,) bool.
@@ -70,6 +77,7 @@ class StaticEstimate:
     method: str = "fit"
     fit_morphology: SpineMorphology | None = None
     standing_pelvic_tilt_deg: float | None = None
+    shape_method: str = "given"
 
 
 def _mid(keypoints: Keypoints2D, name: str) -> np.ndarray:
@@ -180,6 +188,7 @@ def estimate_static(
         method = "learned"
     return StaticEstimate(
         shape=shape or BodyShape(np.asarray(fit.betas, dtype=np.float64), "anny"),
+        shape_method="given" if shape is not None else ("fit" if np.any(fit.betas) else "average"),
         morphology=morphology,
         standing=standing,
         standing_lumbar_flexion=lumbar,
