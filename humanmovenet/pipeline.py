@@ -9,8 +9,10 @@ from these fields.
 
 **Cache.** The pose and reconstruction stages are cached on disk by content: the key of a stage
 is the SHA-256 of the video bytes, the video reading settings and the settings of that stage and
-every stage before it (and the library version). Changing a late setting (e.g. the bootstrap
-size) re-uses the pose estimation; changing the pose model recomputes everything. The cache
+every stage before it (and the library version); the reconstruction's key also holds the
+SHA-256 of the shipped model files it uses, so a retrained model is not served from an old
+cache entry. Changing a late setting (e.g. the bootstrap size) re-uses the pose estimation;
+changing the pose model recomputes everything. The cache
 lives in ``PipelineConfig.cache_dir``, else ``$HUMANMOVENET_CACHE_DIR``, else
 ``~/.cache/humanmovenet``; ``cache=False`` turns it off.
 """
@@ -503,6 +505,15 @@ def _phenotype(
     return classify.predict({movement: spine}, classifier), ""
 
 
+#: Shipped files the reconstruction depends on (name prefixes in ``weights/``): a retrained
+#: model changes the reconstruction's cache key.
+_RECONSTRUCTION_WEIGHTS = ("body_", "regressor", "temporal", "static", "landmark_noise")
+
+
+def _reconstruction_weights() -> dict[str, str]:
+    return {k: v for k, v in _weights_provenance().items() if k.startswith(_RECONSTRUCTION_WEIGHTS)}
+
+
 def _weights_provenance() -> dict[str, str]:
     folder = shipped_weights_dir()
     return {p.name: sha256_of(p) for p in sorted(folder.glob("*"))
@@ -551,7 +562,7 @@ def analyze(
             f"at least {MIN_FRAMES}. Give a video of the whole movement (or widen "
             "VideoConfig start/stop, or raise target_fps)."
         )
-    rec_key = _key(pose_key, c["reconstruct"])
+    rec_key = _key(pose_key, c["reconstruct"], _reconstruction_weights())
     spine, quality, camera_R, camera_K = _reconstruct_stage(keypoints, silhouettes, config,
                                                             stage_cache, rec_key)  # fmt: skip
     metrics = _metrics(spine, config.biomech)

@@ -115,6 +115,36 @@ def test_a_bend_gets_a_phenotype_from_the_shipped_single_bend_classifier(
         ClassifyConfig(model="svm")
 
 
+def test_a_retrained_reconstruction_model_is_not_served_from_the_cache(
+    analysis, cache_dir, monkeypatch
+):
+    """The reconstruction's cache key holds the shipped model files' hashes: another
+    regressor file recomputes the reconstruction (the pose still comes from the cache)."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the pose should have come from the cache")
+
+    calls = []
+    real = pipeline.reconstruct_spine
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    hashes = pipeline._reconstruction_weights()
+    assert "regressor_frame.pt" in hashes and "temporal_gcn_lstm.pt" in hashes
+    monkeypatch.setattr(pipeline, "estimate_pose", boom)
+    monkeypatch.setattr(pipeline, "reconstruct_spine", counted)
+    config = PipelineConfig(video=SHORT, biomech=BiomechConfig(n_bootstrap=0),
+                            cache_dir=str(cache_dir))  # fmt: skip
+    analyze(CLIP, config)
+    assert calls == []  # same files: cached
+    monkeypatch.setattr(pipeline, "_reconstruction_weights",
+                        lambda: hashes | {"regressor_frame.pt": "0" * 64})  # fmt: skip
+    analyze(CLIP, config)
+    assert calls == [1]
+
+
 def test_config_round_trip_and_unknown_settings():
     config = PipelineConfig(video=SHORT, biomech=BiomechConfig(seed=3))
     assert PipelineConfig.from_dict(config.to_dict()) == config
