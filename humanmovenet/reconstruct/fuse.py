@@ -55,7 +55,7 @@ def _skeleton(body, rest_joints, body_pose, root, transl) -> BodyOutput:
 
 
 def fuse_spine(
-    fit: FrameFit, static: StaticEstimate, body, *, embedding=None, batch_size: int = 128
+    fit: FrameFit, static: StaticEstimate, body, *, embedding=None, batch_size: int = 1024
 ) -> DynamicSpine:
     """Build the ``DynamicSpine`` of a fitted video.
 
