@@ -21,7 +21,13 @@ rendered training subjects, an interpretable map (the weights say which part of 
 for lordosis), and no extrapolation surprises; ``humanmovenet.train.train_static`` also scores a
 mean predictor and reports both on held-out subjects (``weights/README.md``).
 
-The shipped model is trained on renders of SYNTHETIC subjects with MediaPipe run on them; how it
+Body shape (:class:`ShapeModel`, :func:`predict_shape`): the same kind of ridge regression from
+these features plus :func:`shape_features` (silhouette width profile, landmark segment lengths,
+all in body heights) to the anny body's six semantic sliders, then their exact betas. Absolute
+size is not observable from one uncalibrated view; what it sees is sex, and through
+proportions the height slider (held-out numbers in ``docs/reconstruction.md``).
+
+The shipped models are trained on renders of SYNTHETIC subjects with MediaPipe run on them; how it
 transfers to real people is not measured (no labelled real data ships).
 """
 
@@ -515,7 +521,7 @@ class ShapeModel(_RidgeModel):
         The regression clipped to [0, 1]; with ``gender_levels`` = (female, male) the gender
         slider is then set to the female level below 0.5 and the male level above (the
         training bodies are female or male, not in between, and the class is far more
-        reliable than the regression's value: held-out numbers in ``weights/README.md``).
+        reliable than the regression's value: held-out numbers in ``docs/reconstruction.md``).
         """
         y = np.clip(self.predict(features), 0.0, 1.0)
         if self.gender_levels is not None:
