@@ -188,7 +188,10 @@ def _phenotype(ph: Phenotype | None, why: str = "") -> str:
             f"(probability {100 * ph.probability:.0f} %; classes: {probs}; model "
             f"{_esc(ph.model or '?')}; movements used: {_esc(', '.join(ph.inputs) or '?')})</p>"
             f"<p>Evidence:</p><ul>{ev}</ul><p class=note>The label names the movement pattern "
-            "the classifier's training examples resemble most; it is not a diagnosis.</p>")  # fmt: skip
+            "the classifier's training examples resemble most; it is not a diagnosis. The "
+            "shipped classifiers were trained on SYNTHETIC phenotypes (simulated people, "
+            "weights/README.md); for patients, retrain on your expert's labelled videos "
+            "(docs/classifier.md).</p>")  # fmt: skip
 
 
 def _quality(analysis: Any, spine: DynamicSpine) -> str:
