@@ -204,6 +204,21 @@ def test_view_frontal_figure_warns():
     assert not view.is_side_view and view.facing == "unknown" and "WARNING" in view.message
 
 
+def test_view_oblique_figure_is_a_side_view_with_a_note():
+    """Shoulders/hips spread as by a camera ~25° off the side: still a side view (the facing
+    is kept for the reconstruction) but flagged as oblique."""
+    from humanmovenet.pose2d.view import OBLIQUE_VIEW_SCORE, SIDE_VIEW_MIN_SCORE
+
+    data = stick_figure("right", frontal=False)
+    for side, s in (("left", 1.0), ("right", -1.0)):  # half-spread 22 px (shoulders) over 130 px
+        data[:, MEDIAPIPE_LANDMARK_NAMES.index(f"{side}_shoulder"), 0] = 300 + s * 22.0
+        data[:, MEDIAPIPE_LANDMARK_NAMES.index(f"{side}_hip"), 0] = 300 + s * 20.0
+    view = estimate_view(data)
+    assert SIDE_VIEW_MIN_SCORE <= view.sagittal_score < OBLIQUE_VIEW_SCORE
+    assert view.is_side_view and view.facing == "right"
+    assert view.message.startswith("NOTE: oblique side view")
+
+
 def test_view_mirror_flips_facing():
     data = stick_figure("right", frontal=False)
     mirrored = data.copy()

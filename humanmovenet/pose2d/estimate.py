@@ -35,7 +35,7 @@ from humanmovenet.pose2d.tracking import (
     match_candidate,
     select_track,
 )
-from humanmovenet.pose2d.view import estimate_view
+from humanmovenet.pose2d.view import OBLIQUE_VIEW_SCORE, estimate_view
 from humanmovenet.types import MEDIAPIPE_LANDMARK_NAMES, Keypoints2D, Silhouettes
 
 __all__ = [
@@ -533,7 +533,7 @@ def estimate_pose(
         messages.append("No person was detected in any frame. Check that the whole body is in "
                         "view, well lit, and fills at least a third of the frame height.")  # fmt: skip
     view = estimate_view(data_xy[detected])
-    if detected.any() and not view.is_side_view:
+    if detected.any() and view.sagittal_score < OBLIQUE_VIEW_SCORE:  # front/back or oblique
         messages.append(view.message)
     if crowd and detected.any():
         messages.append(crowd)

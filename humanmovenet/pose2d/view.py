@@ -16,8 +16,13 @@ __all__ = ["estimate_view", "frame_width_ratio", "frame_facing_sign"]
 _IDX = {name: i for i, name in enumerate(MEDIAPIPE_LANDMARK_NAMES)}
 #: Width ratio (shoulder/hip left-right spread over torso length) that maps to score 0.
 FRONTAL_WIDTH_RATIO = 0.5
-#: Minimum sagittal score for a side view.
-SIDE_VIEW_MIN_SCORE = 0.6
+#: Minimum sagittal score for a side view (below: front or back view; sagittal metrics wrong).
+SIDE_VIEW_MIN_SCORE = 0.3
+#: Below this score a side view is oblique (roughly 15-35 degrees off the pure side view).
+#: Measured on renders with known camera yaw and real MediaPipe (``benchmarks/bench_view_score.py``):
+#: yaw 0: all scores >= 0.69; yaw 15: median 0.78, 20 % < 0.6, none < 0.48; yaw 30: median
+#: 0.41, 93 % < 0.6, 7 % < 0.3; yaw 45: all < 0.3.
+OBLIQUE_VIEW_SCORE = 0.6
 #: Minimum fraction of valid frames agreeing on a facing direction.
 FACING_MIN_AGREEMENT = 0.7
 
@@ -71,8 +76,9 @@ def estimate_view(data: np.ndarray) -> ViewEstimate:
 
     Returns:
         A :class:`ViewEstimate`. ``sagittal_score`` = 1 - median(width ratio) / 0.5, clipped to
-        [0, 1]; side view when >= 0.6. ``facing`` is the majority of per-frame votes when at
-        least 70 % of decided frames agree, else ``"unknown"``.
+        [0, 1]; a side view when >= :data:`SIDE_VIEW_MIN_SCORE` (0.3), an oblique one (message
+        starting "NOTE") below :data:`OBLIQUE_VIEW_SCORE` (0.6). ``facing`` is the majority of
+        per-frame votes when at least 70 % of decided frames agree, else ``"unknown"``.
 
     Shapes:
         data: (T, 33, 3).
@@ -99,8 +105,15 @@ def estimate_view(data: np.ndarray) -> ViewEstimate:
         elif 1.0 - right >= FACING_MIN_AGREEMENT:
             facing = "left"
     is_side = score >= SIDE_VIEW_MIN_SCORE
-    if is_side:
+    if score >= OBLIQUE_VIEW_SCORE:
         message = f"Side view (sagittal score {score:.2f}), person faces image-{facing}."
+    elif is_side:
+        message = (
+            f"NOTE: oblique side view (sagittal score {score:.2f} < {OBLIQUE_VIEW_SCORE}; about "
+            "15-35° off the pure side view): sagittal angles lose accuracy as the camera turns "
+            "towards the front or back (docs/limitations.md). Film square to the side where "
+            f"possible. Person faces image-{facing}."
+        )
     else:
         message = (
             f"WARNING: not a side view (sagittal score {score:.2f} < {SIDE_VIEW_MIN_SCORE}); the "
