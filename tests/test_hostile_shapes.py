@@ -47,7 +47,7 @@ NO_ARRAYS = {
     "plot_spine_phases", "write_report", "report_data", "key_frames", "plot_spine_panels",
     "write_overlay_video", "overlay_camera", "embed_spine", "pose_spine", "bootstrap_statistics",
     "save_silhouettes", "estimate_pose", "load_static_model", "load_regressor",
-    "load_temporal_model",
+    "load_temporal_model", "load_shape_model",
 }  # fmt: skip
 
 
@@ -112,6 +112,9 @@ def _cases():
         ("extract_back_contour", lambda p: reconstruct.extract_back_contour(_silhouettes(3), _keypoints(4)), "silhouettes", None),
         ("fit_frames", lambda p: reconstruct.fit_frames(_keypoints(4), _silhouettes(3), None), "silhouettes", None),
         ("predict_static", lambda p: reconstruct.predict_static(_keypoints(4), _silhouettes(4), np.ones(3, bool)), "standing", None),
+        ("shape_features", lambda p: reconstruct.shape_features(_keypoints(4), _silhouettes(4), np.ones(3, bool)), "standing", None),
+        ("body_shape_features", lambda p: reconstruct.body_shape_features(_keypoints(4), _silhouettes(3), np.ones(4, bool)), "silhouettes", None),
+        ("predict_shape", lambda p: reconstruct.predict_shape(_keypoints(4), _silhouettes(4), np.ones(5, bool)), "standing", None),
         ("standing_features", lambda p: reconstruct.standing_features(
             _keypoints(4), reconstruct.extract_back_contour(_silhouettes(4), _keypoints(4)), np.ones(3, bool)), "standing", None),
         ("save_metrics_csv", lambda p: io.save_metrics_csv(p / "m.csv", r.random((3, 2))), "metrics", None),

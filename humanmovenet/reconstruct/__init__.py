@@ -18,7 +18,17 @@ from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 from .fuse import frame_confidence, fuse_spine, reconstruct_spine
 from .regress import load_regressor, regress_frames
 from .static import StaticEstimate, estimate_static, standing_frames
-from .static_model import StaticModel, load_static_model, predict_static, standing_features
+from .static_model import (
+    ShapeModel,
+    StaticModel,
+    body_shape_features,
+    load_shape_model,
+    load_static_model,
+    predict_shape,
+    predict_static,
+    shape_features,
+    standing_features,
+)
 from .temporal import TemporalStream, load_temporal_model, smooth_angles
 
 __all__ = [
@@ -27,6 +37,7 @@ __all__ = [
     "FitConfig",
     "FrameFit",
     "SagittalBody",
+    "ShapeModel",
     "StaticEstimate",
     "StaticModel",
     "TemporalStream",
@@ -35,10 +46,14 @@ __all__ = [
     "extract_back_contour",
     "fit_frames",
     "frame_confidence",
+    "body_shape_features",
     "load_regressor",
+    "load_shape_model",
     "load_static_model",
     "load_temporal_model",
+    "predict_shape",
     "predict_static",
+    "shape_features",
     "fuse_spine",
     "profile_curvature",
     "reconstruct_spine",
