@@ -127,6 +127,12 @@ class ClassifyConfig:
             raise ValueError(
                 f"ClassifyConfig.model must be 'logistic' or 'sequence', got {self.model!r}."
             )
+        if self.path is not None and not Path(self.path).expanduser().is_file():
+            raise FileNotFoundError(
+                f"ClassifyConfig.path: {self.path} is not a file; give a classifier saved with "
+                "Classifier.save (e.g. by `humanmovenet train classifier`), or leave it empty "
+                "for the shipped one."
+            )
 
 
 @dataclass(frozen=True)
