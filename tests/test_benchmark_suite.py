@@ -48,9 +48,42 @@ def test_filters_reduce_jitter_and_keep_length():
         assert np.abs(np.diff(y, 3, axis=0)).mean() < 0.5 * np.abs(np.diff(x, 3, axis=0)).mean()
 
 
+def test_vertebra_set_distances_known_offsets():
+    t = np.linspace(0.0, 0.48, 25)
+    true = np.stack([np.zeros(25), t, np.zeros(25)], axis=-1)[None].repeat(2, axis=0)
+    ours = true.copy()
+    ours[0, :, 0] += 0.01  # every centre 10 mm off sideways
+    ours[1, 3, 0] += 0.05  # one centre 50 mm off, the others exact
+    out = run.vertebra_set_distances(ours, true)
+    # frame 0: all 50 nearest distances 10 mm; frame 1 (centres 20 mm apart): the moved centre
+    # is 50 mm from its true one, its true one 20 mm from a neighbour, the other 48 are 0
+    assert out["vert_mean_dist_mm"] == pytest.approx(1000 * (0.01 + 0.07 / 50) / 2)
+    assert out["vert_hausdorff_mm"] == pytest.approx(1000 * (0.01 + 0.05) / 2)
+    ours[1, 5] = np.nan  # a frame with a missing point is skipped
+    assert run.vertebra_set_distances(ours, true)["vert_hausdorff_mm"] == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="T, V, 3"):
+        run.vertebra_set_distances(ours[:, :, :2], true[:, :, :2])
+
+
+def test_bootstrap_ci_covers_mean_and_shrinks():
+    rng = np.random.default_rng(1)
+    small, large = rng.normal(2.0, 1.0, 8), rng.normal(2.0, 1.0, 200)
+    lo, hi = run.bootstrap_ci(small)
+    assert lo < small.mean() < hi
+    lo2, hi2 = run.bootstrap_ci(large)
+    assert lo2 < large.mean() < hi2 and hi2 - lo2 < 0.5 * (hi - lo)
+    assert np.isnan(run.bootstrap_ci([1.0, np.nan])[0])
+    assert run.bootstrap_ci(np.full(5, 3.0)) == (3.0, 3.0)
+
+
+def test_training_seeds_refused():
+    with pytest.raises(SystemExit):
+        run.main(["--quick", "--seed", "9000"])
+
+
 def test_quick_suite_writes_table_json_and_plot(tmp_path):
     result = run.main(["--quick", "--out", str(tmp_path)])
-    for name in ("summary.json", "table.md", "benchmark_suite.png"):
+    for name in ("summary.json", "table.md", "series.npz", "benchmark_suite.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     table = (tmp_path / "table.md").read_text()
     for name in (*run.METHODS, "HumanMoveNet study", "18.85", "2.1126", "0.4122"):
@@ -74,5 +107,18 @@ def test_quick_suite_writes_table_json_and_plot(tmp_path):
     assert methods["per_frame+savgol"]["jitter_m_s3"] < methods["per_frame"]["jitter_m_s3"]
     assert "mpjpe_mm" not in methods["mediapipe_world"]
     assert np.isfinite(methods["mediapipe_world"]["lumbar_mae_deg"])
+    # vertebra point-set distances: no correspondence, so never above the matched MPJPE-style
+    # maximum; Hausdorff ≥ mean; centring helps the raw (depth-dominated) distance
+    assert 0 < full["vert_mean_dist_centred_mm"] <= full["vert_hausdorff_centred_mm"] < 500
+    assert full["vert_mean_dist_centred_mm"] <= full["mpjpe_centred_mm"]
+    assert full["vert_mean_dist_mm"] <= full["mpjpe_mm"]
+    assert "vert. HD centred mm" in table and "bootstrap 95 % CI" in table
+    # one sequence: per-sequence values equal the means, and no CI
+    per_seq = saved["summary"]["per_sequence"]
+    assert per_seq["seed"] == [960_000]
+    assert per_seq["full"]["pelvis_mae_deg"] == [pytest.approx(full["pelvis_mae_deg"])]
+    assert saved["summary"]["ci95"]["full"]["lumbar_mae_deg"] == [None, None]
+    info = saved["sequences"][0]["info"]
+    assert abs(info["camera_yaw_deg"]) < 60 and info["camera_side"] in ("left", "right")
     speed = saved["summary"]["speed"]
     assert speed["end_to_end_over_mediapipe"] > 1.0
