@@ -268,8 +268,11 @@ def test_ship_video_classifier_round_trip(tmp_path, table):
     # reconstructions it normally feeds in are exercised by test_classify_folder).
     from humanmovenet.train.train_classifier_video import fp_vs_ep_score, ship
 
-    report = ship(table, table, ("backward_bend",), tmp_path, n_bootstrap=20)
+    excluded = ["lumbar_hip_ratio", "hip_contribution"]
+    report = ship(table, table, ("backward_bend",), tmp_path, n_bootstrap=20,
+                  exclude={"backward_bend": excluded})  # fmt: skip
     entry = report["backward_bend"]["logistic"]
+    assert entry["excluded_features"] == excluded
     assert set(report["backward_bend"]) == set(classify.MODEL_KINDS)
     clf = classify.load_shipped("logistic", path=entry["file"], movement="backward_bend")
     assert clf.inputs == ("backward_bend",) and clf.kind == "logistic"
@@ -319,3 +322,31 @@ def test_shipped_video_classifier_hash_and_override(tmp_path, monkeypatch):
     monkeypatch.setenv("HUMANMOVENET_CLASSIFIER_VIDEO_BACKWARD_BEND", str(both))
     with pytest.raises(ValueError, match="not of the backward_bend alone"):
         classify.load_shipped(movement="backward_bend")
+
+
+def test_excluded_features_carry_no_weight(tmp_path, table, dataset):
+    from humanmovenet.train.train_classifier_video import feature_preservation
+
+    clf = classify.train(table, inputs=("backward_bend",),
+                         hyperparameters={"exclude": ["backward_bend.lumbar_hip_ratio"]})  # fmt: skip
+    j = clf.scalar_names.index("backward_bend.lumbar_hip_ratio")
+    x, t, _ = table.select(("backward_bend",))
+    changed = x.copy()
+    changed[:, j] += 100.0  # an excluded feature cannot move the prediction
+    np.testing.assert_allclose(clf.predict_proba_features(changed, t),
+                               clf.predict_proba_features(x, t))  # fmt: skip
+    kept = clf.scalar_names.index("backward_bend.standing_lumbar_lordosis")
+    changed = x.copy()
+    changed[:, kept] += 30.0
+    assert not np.allclose(clf.predict_proba_features(changed, t), clf.predict_proba_features(x, t))
+    ph = clf.predict(dataset[2])
+    assert not any("lumbar : hip ratio at the peak" in e for e in ph.evidence)
+    back = classify.Classifier.load(clf.save(tmp_path / "excluded.pt"))
+    np.testing.assert_allclose(back.predict_proba_features(x, t), clf.predict_proba_features(x, t))
+    assert back.metadata["hyperparameters"]["exclude"] == ["backward_bend.lumbar_hip_ratio"]
+    with pytest.raises(ValueError, match="unknown features"):
+        classify.train(table, inputs=("backward_bend",), hyperparameters={"exclude": ["nope"]})
+    # The preservation table of a table with itself: perfect correlation, same separation.
+    rows = feature_preservation(table, table, "backward_bend")
+    assert all(r["corr_recon_truth"] == pytest.approx(1.0) for r in rows)
+    assert all(r["d_fp_ep_truth"] == r["d_fp_ep_recon"] for r in rows)

@@ -419,7 +419,10 @@ def fit(
         trajectories: raw trajectories (degrees).
         labels: class indices into ``PHENOTYPE_LABELS``.
         seed: torch seed (initialisation, dropout); same seed and data → same model.
-        hyperparameters: overrides of ``DEFAULT_HYPERPARAMETERS[kind]``.
+        hyperparameters: overrides of ``DEFAULT_HYPERPARAMETERS[kind]``; besides the numeric
+            ones, ``"exclude"``: scalar features to leave out (``"backward_bend.lumbar_hip_ratio"``
+            or just ``"lumbar_hip_ratio"`` for every movement) — e.g. metrics a reconstruction
+            does not preserve.
         progress: show a tqdm bar over epochs.
 
     Returns:
@@ -455,6 +458,21 @@ def fit(
     mean = np.where(np.isfinite(mean), mean, 0.0)
     std = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0)
     std = np.where(np.isfinite(std) & (std > 1e-9), std, 1.0)
+    # Excluded scalars ("<movement>.<metric>" or "<metric>" in hp["exclude"]): an infinite
+    # scale standardises them to 0 (= the training mean) for training and prediction alike,
+    # so they carry no weight and never appear in the evidence; the file format is unchanged.
+    exclude = [str(e) for e in hp.get("exclude", ())]
+    unknown = [e for e in exclude if e not in s_names and not any(
+        n.split(".", 1)[1] == e for n in s_names)]  # fmt: skip
+    if unknown:
+        raise ValueError(f"hyperparameters['exclude']: unknown features {unknown}; "
+                         f"features of {inputs}: {s_names}.")  # fmt: skip
+    for j, n in enumerate(s_names):
+        if n in exclude or n.split(".", 1)[1] in exclude:
+            std[j] = np.inf
+    if np.isinf(std).all() and kind == "logistic":
+        raise ValueError("hyperparameters['exclude'] leaves the logistic model no feature.")
+    hp["exclude"] = exclude
     traj_mean = t.mean(axis=0)
     traj_std = np.maximum((t - traj_mean).std(axis=(0, 2)), 1e-6)
     torch.manual_seed(int(seed))

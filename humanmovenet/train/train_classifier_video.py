@@ -19,7 +19,14 @@ from what the pipeline really produces:
 2. Every render's 2D result and every reconstructed spine is cached (one NPZ per subject and
    movement, ``~/.cache/humanmovenet/bench_classify_video``; the same cache as
    ``benchmarks/bench_classify_video.py``), so a second run only fits.
-3. For each bend: fit the model on the training subjects' reconstructed spines of that bend,
+3. Which scalar features survive the reconstruction: per feature, the correlation between its
+   value on the reconstructed and on the ground-truth spine of the same TRAINING subjects (and
+   the FP-vs-EP Cohen's d on both). Features whose correlation is below a threshold — chosen
+   among ``--min-feature-correlation`` (−1 = keep all, 0.3, 0.6, 0.7) by 5-fold
+   cross-validation on the training subjects only — are left out of the model
+   (``hyperparameters["exclude"]``): typically the lumbar : hip ratios and the hip
+   contribution, whose phenotype signal the reconstruction loses.
+4. For each bend: fit the model on the training subjects' reconstructed spines of that bend,
    score it on the held-out subjects (3-class accuracy, balanced accuracy, Cohen's κ and the
    FP vs EP accuracy on FP and EP subjects, bootstrap 95 % CIs), store the scores in the
    file's metadata and save ``weights/classifier_video_<movement>.pt``; print the sha256s
@@ -53,6 +60,7 @@ __all__ = [
     "video_table",
     "fp_vs_ep_score",
     "ship",
+    "feature_preservation",
     "main",
 ]
 
@@ -190,9 +198,14 @@ def build(
     return recon, truth, stats
 
 
-def video_table(split: str, seed: int, n: int, **kwargs) -> tuple[classify.FeatureTable, dict]:
-    """Feature table of ``n`` rendered subjects' reconstructed spines (see :func:`build`)."""
-    recon, _, stats = build(split, seed, n, **kwargs)
+def video_table(
+    split: str, seed: int, n: int, *, truth: bool = False, **kwargs
+) -> tuple[classify.FeatureTable, dict] | tuple[classify.FeatureTable, dict, classify.FeatureTable]:
+    """Feature table of ``n`` rendered subjects' reconstructed spines (see :func:`build`);
+    with ``truth=True`` also the table of the same subjects' ground-truth spines."""
+    recon, gt, stats = build(split, seed, n, **kwargs)
+    if truth:
+        return classify.extract_features(recon), stats, classify.extract_features(gt)
     return classify.extract_features(recon), stats
 
 
@@ -216,23 +229,26 @@ def ship(
     train: classify.FeatureTable,
     test: classify.FeatureTable,
     movements=MOVEMENTS,
-    out: Path = Path("weights"),
+    out: Path | None = Path("weights"),
     *,
-    ship_kind: str = "logistic",
+    ship_kind: str | None = "logistic",
     seed: int = DEFAULT_SEED,
     fps: float = DEFAULT_FPS,
     size: int = DEFAULT_SIZE,
     n_bootstrap: int = 2000,
+    exclude: dict[str, list[str]] | None = None,
 ) -> dict:
     """Fit both model kinds per movement, score them on ``test``, save the ``ship_kind`` one as
-    ``out/classifier_video_<movement>.pt`` (scores in its metadata). Returns the report
-    (movement → kind → scores, file, sha256)."""
+    ``out/classifier_video_<movement>.pt`` (scores in its metadata; ``ship_kind=None``: save
+    nothing). ``exclude``: movement → scalar features left out (``hyperparameters["exclude"]``).
+    Returns the report (movement → kind → scores, file, sha256)."""
     models: dict = {}
     for mv in movements:
         models[mv] = {}
         for kind in classify.MODEL_KINDS:
             t1 = time.time()
-            clf = classify.train(train, model=kind, inputs=(mv,), seed=0)
+            hp = {"exclude": list((exclude or {}).get(mv, ()))}
+            clf = classify.train(train, model=kind, inputs=(mv,), seed=0, hyperparameters=hp)
             fit_s = time.time() - t1
             x, t, y = test.select((mv,))
             proba = clf.predict_proba_features(x, t)
@@ -240,6 +256,7 @@ def ship(
                                                 seed=0)  # fmt: skip
             binary = fp_vs_ep_score(y, proba, n_bootstrap=n_bootstrap, seed=0)
             entry = {
+                "excluded_features": hp["exclude"],
                 "parameters": clf.metadata["n_parameters"],
                 "fit_seconds": round(fit_s, 2),
                 "held_out": scores.as_dict(),
@@ -249,7 +266,7 @@ def ship(
                   f"{scores.kappa}; FP vs EP (n={binary.n}) {binary.accuracy}")  # fmt: skip
             print("  confusion (rows true FP/EP/neither, cols predicted):",
                   scores.confusion.tolist())  # fmt: skip
-            if kind == ship_kind:
+            if kind == ship_kind and out is not None:
                 clf.metadata.update(
                     trained_on="SYNTHETIC phenotypes (humanmovenet.synth) rendered to video, "
                     "MediaPipe, reconstruct_spine(method='learned'); not patients",
@@ -264,6 +281,33 @@ def ship(
                 print(f"  shipped {path} ({entry['bytes']} B), sha256 {entry['sha256']}")
             models[mv][kind] = entry
     return models
+
+
+def feature_preservation(
+    recon: classify.FeatureTable, truth: classify.FeatureTable, movement: str
+) -> list[dict]:
+    """Per scalar feature of ``movement``: FP-vs-EP separation (Cohen's d, pooled SD) on the
+    ground-truth spines and on the reconstructed spines of the same subjects, and the Pearson
+    correlation between the two measurements — which signs the reconstruction keeps."""
+    from humanmovenet.classify.features import SCALAR_FEATURES
+
+    if not np.array_equal(recon.subjects, truth.subjects):
+        raise ValueError("recon and truth must hold the same subjects in the same order.")
+    y = recon.labels
+    out = []
+    for j, f in enumerate(SCALAR_FEATURES[movement]):
+        g, r = truth.scalars[movement][:, j], recon.scalars[movement][:, j]
+
+        def d(x):
+            a, b = x[(y == 0) & np.isfinite(x)], x[(y == 1) & np.isfinite(x)]
+            sd = np.sqrt((a.var() + b.var()) / 2)
+            return float((a.mean() - b.mean()) / sd) if sd > 0 else float("nan")
+
+        ok = np.isfinite(g) & np.isfinite(r)
+        corr = float(np.corrcoef(g[ok], r[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+        out.append({"feature": f.key, "d_fp_ep_truth": d(g), "d_fp_ep_recon": d(r),
+                    "corr_recon_truth": corr})  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -281,12 +325,17 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", type=Path,
                     default=Path("benchmarks/results/train_classifier_video.json"))  # fmt: skip
     ap.add_argument("--n-bootstrap", type=int, default=2000)
+    ap.add_argument("--min-feature-correlation", type=float, nargs="+",
+                    default=[-1.0, 0.3, 0.6, 0.7],
+                    help="leave out scalar features whose reconstruction correlates less with "
+                    "the ground truth on the training subjects (-1 = keep all); several values: "
+                    "the one with the best 5-fold CV accuracy on the training subjects")  # fmt: skip
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.time()
     kw = {"fps": args.fps, "size": args.size, "cache": args.cache_dir}
-    train, train_stats = video_table("train", args.seed, args.n_train, **kw)
-    test, test_stats = video_table("test", args.seed + 1, args.n_test, **kw)
+    train, train_stats, train_gt = video_table("train", args.seed, args.n_train, truth=True, **kw)
+    test, test_stats, test_gt = video_table("test", args.seed + 1, args.n_test, truth=True, **kw)
     t_data = time.time() - t0
     report: dict = {
         "trained_on": "SYNTHETIC FP/EP/neither subjects rendered to video, MediaPipe, "
@@ -300,9 +349,56 @@ def main(argv: list[str] | None = None) -> dict:
         "stats": {"train": train_stats, "test": test_stats},
         "models": {},
     }
+    # Features the reconstruction does not preserve (correlation with the ground truth of the
+    # same TRAINING subjects below --min-feature-correlation) are left out; the held-out
+    # subjects play no part in this choice.
+    exclude = {}
+    report["feature_preservation_train"] = {}
+    report["feature_selection_cv"] = {}
+    for mv in args.movements:
+        rows = feature_preservation(train, train_gt, mv)
+        report["feature_preservation_train"][mv] = rows
+
+        def excluded(threshold: float, rows=rows) -> list[str]:
+            return [r["feature"] for r in rows if not r["corr_recon_truth"] >= threshold]
+
+        thresholds = args.min_feature_correlation
+        if len(thresholds) > 1:  # choose by cross-validation on the training subjects
+            cv_acc = {}
+            for th in thresholds:
+                hp = {"exclude": excluded(th)}
+                if len(hp["exclude"]) == len(rows):
+                    continue
+                cv_acc[th] = float(np.mean([
+                    classify.cross_validate(train, folds=5, inputs=(mv,), seed=s, n_bootstrap=0,
+                                            hyperparameters=hp).pooled.accuracy.value
+                    for s in range(3)
+                ]))  # fmt: skip
+            best = max(cv_acc, key=lambda th: (round(cv_acc[th], 6), -th))
+            report["feature_selection_cv"][mv] = {"cv_accuracy": cv_acc, "threshold": best}
+            print(f"{mv}: 5-fold CV accuracy (3 seeds) on the training subjects per correlation "
+                  f"threshold: {cv_acc} → {best}")  # fmt: skip
+        else:
+            best = thresholds[0]
+        exclude[mv] = excluded(best)
+        print(f"{mv}: FP-vs-EP Cohen's d (truth → reconstruction) and correlation, training "
+              f"subjects n={len(train)}")  # fmt: skip
+        for r in rows:
+            mark = "  (left out)" if r["feature"] in exclude[mv] else ""
+            print(f"  {r['feature']:26s} {r['d_fp_ep_truth']:+6.2f} → {r['d_fp_ep_recon']:+6.2f}"
+                  f"   r = {r['corr_recon_truth']:.2f}{mark}")  # fmt: skip
+    report["excluded_features"] = exclude
     report["models"] = ship(train, test, args.movements, args.out, ship_kind=args.model,
                             seed=args.seed, fps=args.fps, size=args.size,
-                            n_bootstrap=args.n_bootstrap)  # fmt: skip
+                            n_bootstrap=args.n_bootstrap, exclude=exclude)  # fmt: skip
+    print("for comparison: every feature")
+    report["models_all_features"] = ship(train, test, args.movements, None, ship_kind=None,
+                                         n_bootstrap=args.n_bootstrap)  # fmt: skip
+    # Reference: the same subjects' exact ground-truth spines (what the features could give
+    # if the reconstruction were perfect); nothing is saved.
+    print("reference: trained and tested on the same subjects' ground-truth spines")
+    report["reference_ground_truth"] = ship(train_gt, test_gt, args.movements, None,
+                                            ship_kind=None, n_bootstrap=args.n_bootstrap)  # fmt: skip
     report["seconds_data"] = round(t_data, 1)
     report["seconds_total"] = round(time.time() - t0, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
