@@ -629,8 +629,8 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
         v = s[name]["lumbar"]
         ax.plot(t, np.degrees(v - v[st].mean()), color=colors[METHODS.index(name)], label=name)
     v = s["full"]["lumbar"]
-    ax.plot(t[st], np.degrees(v - v[st].mean())[st], "o", ms=3, mfc="none",
-            color=colors[METHODS.index("full")], label="standing frames (reference)")  # fmt: skip
+    ax.plot(t[st], np.degrees(v - v[st].mean())[st], "o", ms=6, mfc="none", mew=1.5, zorder=5,
+            color="k", label="full: standing frames (its zero)")  # fmt: skip
     sg = savgol(s["per_frame"]["lumbar"])
     ax.plot(t, np.degrees(sg - sg[st].mean()), color=colors[METHODS.index("per_frame+savgol")],
             ls="--", label="per_frame+savgol")  # fmt: skip
