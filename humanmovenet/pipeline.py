@@ -110,23 +110,16 @@ class ClassifyConfig:
 
     Attributes:
         enabled: classify forward and backward bends (other movements get no phenotype).
-        model: shipped classifier kind, ``logistic`` or ``sequence`` (the single-bend models
-            trained on spines reconstructed from rendered SYNTHETIC videos; see
-            ``weights/README.md``).
         path: your own classifier saved with ``Classifier.save`` (e.g. trained on your
-            expert's labels with ``humanmovenet train``) instead of the shipped one; it must use
-            only the movement of the video.
+            expert's labels with ``humanmovenet train``) instead of the shipped one (the
+            single-bend logistic models trained on spines reconstructed from rendered SYNTHETIC
+            videos; ``weights/README.md``); it must use only the movement of the video.
     """
 
     enabled: bool = True
-    model: str = "logistic"
     path: str | None = None
 
     def __post_init__(self) -> None:
-        if self.model not in ("logistic", "sequence"):
-            raise ValueError(
-                f"ClassifyConfig.model must be 'logistic' or 'sequence', got {self.model!r}."
-            )
         if self.path is not None and not Path(self.path).expanduser().is_file():
             raise FileNotFoundError(
                 f"ClassifyConfig.path: {self.path} is not a file; give a classifier saved with "
@@ -501,10 +494,10 @@ def _phenotype(
     from . import classify
 
     classifier = (classify.load(c.path) if c.path
-                  else classify.load_shipped(c.model, movement=movement))  # fmt: skip
+                  else classify.load_shipped("logistic", movement=movement))  # fmt: skip
     if tuple(classifier.inputs) != (movement,):
         return None, (
-            f"the classifier {c.path or c.model} uses {', '.join(classifier.inputs)}; one video "
+            f"the classifier {c.path} uses {', '.join(classifier.inputs)}; one video "
             f"shows one movement ({movement}) — classify the pair with "
             "classify.predict({'forward_bend': a.spine, 'backward_bend': b.spine}, classifier)"
         )

@@ -111,8 +111,8 @@ def test_a_bend_gets_a_phenotype_from_the_shipped_single_bend_classifier(
     both = classify.shipped_path("logistic")  # the both-bend model trained on exact spines
     pair = run(path=str(both))
     assert pair.phenotype is None and "one movement" in pair.phenotype_unavailable
-    with pytest.raises(ValueError, match="logistic"):
-        ClassifyConfig(model="svm")
+    with pytest.raises(FileNotFoundError, match="not a file"):
+        ClassifyConfig(path=str(tmp_path / "missing.pt"))
 
 
 def test_a_retrained_reconstruction_model_is_not_served_from_the_cache(
