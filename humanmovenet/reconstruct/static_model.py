@@ -544,26 +544,24 @@ def _plain(value):
     return value
 
 
-_LOADED: dict[str, StaticModel] = {}
+_LOADED: dict[str, StaticModel | ShapeModel] = {}
+
+
+def _load_shipped(key: str, cls, filename: str, sha256: str, what: str):  # noqa: ANN001, ANN202
+    """A shipped ridge model, sha256-checked by :func:`resolve_weight`, loaded once."""
+    from .._paths import resolve_weight
+
+    if key not in _LOADED:
+        _LOADED[key] = cls.load(resolve_weight(filename, sha256=sha256, what=what))
+    return _LOADED[key]
 
 
 def load_static_model(path: str | Path | None = None) -> StaticModel:
     """The shipped static model (sha256-checked), or the one at ``path``."""
-    from .._paths import resolve_weight, sha256_of
-
     if path is not None:
         return StaticModel.load(path)
-    if "shipped" not in _LOADED:
-        file = resolve_weight(SHIPPED_FILE)
-        digest = sha256_of(file)
-        if digest != SHIPPED_SHA256:
-            raise ValueError(
-                f"{file} has sha256 {digest}, expected {SHIPPED_SHA256}: the shipped static model "
-                "is damaged or was replaced; reinstall humanmovenet or retrain it with "
-                "python -m humanmovenet.train.train_static."
-            )
-        _LOADED["shipped"] = StaticModel.load(file)
-    return _LOADED["shipped"]
+    return _load_shipped("shipped", StaticModel, SHIPPED_FILE, SHIPPED_SHA256,
+                         "static morphology model")  # fmt: skip
 
 
 def predict_static(
@@ -644,21 +642,9 @@ def body_shape_features(
 
 def load_shape_model(path: str | Path | None = None) -> ShapeModel:
     """The shipped body-shape model (sha256-checked), or the one at ``path``."""
-    from .._paths import resolve_weight, sha256_of
-
     if path is not None:
         return ShapeModel.load(path)
-    if "shape" not in _LOADED:
-        file = resolve_weight(SHAPE_FILE)
-        digest = sha256_of(file)
-        if digest != SHAPE_SHA256:
-            raise ValueError(
-                f"{file} has sha256 {digest}, expected {SHAPE_SHA256}: the shipped body-shape "
-                "model is damaged or was replaced; reinstall humanmovenet or retrain it with "
-                "python -m humanmovenet.train.train_static."
-            )
-        _LOADED["shape"] = ShapeModel.load(file)
-    return _LOADED["shape"]
+    return _load_shipped("shape", ShapeModel, SHAPE_FILE, SHAPE_SHA256, "body-shape model")
 
 
 def predict_shape(
