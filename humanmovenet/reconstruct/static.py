@@ -91,19 +91,26 @@ def standing_frames(
     max_trunk_deg: float = 12.0,
     max_thigh_deg: float = 12.0,
     max_speed: float = 0.6,
+    tolerance_deg: float | None = 2.0,
     min_frames: int = 3,
 ) -> np.ndarray:
-    """Frames where the person stands still and upright.
+    """Frames where the person stands still and upright in their own standing posture.
 
-    A frame is standing when the hip → shoulder chord is within ``max_trunk_deg`` of the image
-    vertical, the knee → hip chord within ``max_thigh_deg``, and hips and shoulders move less than
-    ``max_speed`` trunk lengths per second. If fewer than ``min_frames`` frames qualify, the
-    ``min_frames`` frames with the most upright trunk are returned instead.
+    Candidates are the frames where the hip → shoulder chord is within ``max_trunk_deg`` of the
+    image vertical, the knee → hip chord within ``max_thigh_deg``, and hips and shoulders move
+    less than ``max_speed`` trunk lengths per second. Slow early and late frames of a bend pass
+    these absolute limits, so with ``tolerance_deg`` set the person's own standing posture is
+    found first: the candidate trunk inclination shared by the most candidates (within
+    ``tolerance_deg / 2``), then the median thigh inclination of those frames; a frame is standing
+    when its trunk and thigh inclinations (signed) are both within ``tolerance_deg`` of that
+    posture. ``tolerance_deg=None`` keeps every candidate. If fewer than ``min_frames`` frames
+    qualify, the ``min_frames`` frames with the most upright trunk are returned instead.
 
     Args:
         keypoints: the landmarks.
-        max_trunk_deg, max_thigh_deg: inclination limits, degrees.
+        max_trunk_deg, max_thigh_deg: inclination limits of a candidate, degrees.
         max_speed: motion limit, trunk lengths per second.
+        tolerance_deg: largest difference from the standing posture, degrees (None: no check).
         min_frames: minimum number of frames returned.
 
     Returns:
@@ -111,6 +118,8 @@ def standing_frames(
     """
     if keypoints.num_frames == 0:
         raise ValueError("standing_frames: the keypoints have no frames.")
+    if tolerance_deg is not None and not tolerance_deg > 0:
+        raise ValueError(f"tolerance_deg must be > 0 degrees or None, got {tolerance_deg}.")
     hip, shoulder, knee = (
         _mid(keypoints, "hip"),
         _mid(keypoints, "shoulder"),
@@ -118,20 +127,40 @@ def standing_frames(
     )
     chord = shoulder - hip
     length = np.linalg.norm(chord, axis=-1)
-    trunk = np.degrees(np.abs(np.arctan2(chord[:, 0], -chord[:, 1])))
+    trunk = np.degrees(np.arctan2(chord[:, 0], -chord[:, 1]))  # signed
     thigh_v = hip - knee
-    thigh = np.degrees(np.abs(np.arctan2(thigh_v[:, 0], -thigh_v[:, 1])))
+    thigh = np.degrees(np.arctan2(thigh_v[:, 0], -thigh_v[:, 1]))
     both = np.concatenate([hip, shoulder], axis=-1)
     step = np.linalg.norm(np.gradient(both, axis=0), axis=-1) if len(both) > 1 else np.zeros(1)
     speed = step * keypoints.fps / np.where(length > 0, length, np.nan)
-    ok = (trunk < max_trunk_deg) & (thigh < max_thigh_deg) & (speed < max_speed)
-    ok &= np.isfinite(trunk) & np.isfinite(speed)
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(trunk) < max_trunk_deg) & (np.abs(thigh) < max_thigh_deg)
+        ok &= speed < max_speed
+    ok &= np.isfinite(trunk) & np.isfinite(thigh) & np.isfinite(speed)
+    if ok.sum() >= min_frames and tolerance_deg is not None:
+        ok &= _near_own_posture(trunk, thigh, ok, tolerance_deg)
     if ok.sum() >= min_frames:
         return ok
-    order = np.argsort(np.where(np.isfinite(trunk), trunk, np.inf))
+    order = np.argsort(np.where(np.isfinite(trunk), np.abs(trunk), np.inf))
     out = np.zeros(keypoints.num_frames, dtype=bool)
     out[order[: min(min_frames, keypoints.num_frames)]] = True
     return out
+
+
+def _near_own_posture(
+    trunk: np.ndarray, thigh: np.ndarray, candidate: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """(T,) bool: frames within ``tolerance`` (deg) of the candidates' most common posture."""
+    idx = np.flatnonzero(candidate)
+    t = np.sort(trunk[idx])
+    # candidates within ±tolerance/2 of each candidate (sorted: two binary searches); a narrow
+    # window so the slow ends of a bend next to the standing hold pull the reference little
+    h = 0.5 * tolerance
+    support = np.searchsorted(t, t + h, "left") - np.searchsorted(t, t - h, "right")
+    ref_trunk = float(np.median(t[support == support.max()]))  # ties: middle of the densest
+    near = np.abs(trunk - ref_trunk) < tolerance
+    ref_thigh = float(np.median(thigh[candidate & near]))
+    return near & (np.abs(thigh - ref_thigh) < tolerance)
 
 
 def estimate_static(
