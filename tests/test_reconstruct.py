@@ -114,6 +114,34 @@ def test_curvature_of_a_parabola_and_features():
     assert abs(flat[0, 64]) < 1e-9 and abs(flat[0, 67]) < 1e-9
 
 
+def test_curvature_and_arm_distance_in_frame_blocks_equal_one_block(monkeypatch):
+    """A long video's curvature fit and arm distances run in blocks of frames (bounded
+    memory); the blocks must not change a single value."""
+    from humanmovenet.reconstruct import contour as contour_module
+
+    rng = np.random.default_rng(5)
+    t, stations = 23, np.linspace(-0.15, 1.0, 32)
+    depth = 0.3 + 0.5 * (stations - rng.uniform(0.2, 0.4, (t, 1))) ** 2
+    depth = depth + rng.normal(0.0, 0.01, (t, 32))
+    depth[rng.random((t, 32)) < 0.3] = np.nan
+    depth[4] = np.nan
+    data = rng.uniform(50.0, 350.0, (t, 33, 3))
+    data[..., 2] = 1.0
+    data[7, :, :2] = np.nan  # no arm in frame 7
+    keypoints = Keypoints2D(data, 30.0, (400, 400), np.arange(t), np.ones(t, bool),
+                            np.zeros(t, bool))  # fmt: skip
+    points = rng.uniform(50.0, 350.0, (t, 32, 2))
+    one = profile_curvature(depth, stations), contour_module._arm_distance(keypoints, points)
+    monkeypatch.setattr(contour_module, "_CURVATURE_CHUNK", 5)
+    monkeypatch.setattr(contour_module, "_ARM_CHUNK", 4)
+    blocks = profile_curvature(depth, stations), contour_module._arm_distance(keypoints, points)
+    for a, b in zip(one[0], blocks[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[1], blocks[1])
+    assert np.isnan(one[0][0][4]).all() and np.isfinite(one[0][0]).mean() > 0.5
+    assert np.isinf(one[1][7]).all() and np.isfinite(one[1][:7]).all()
+
+
 # --------------------------------------------------------------------------- synthetic renders
 
 

@@ -47,6 +47,8 @@ __all__ = [
 #: the shoulders, 32 of them.
 DEFAULT_STATIONS: np.ndarray = np.linspace(-0.15, 1.0, 32)
 _PROFILE_CHUNK = 256  # frames per block of back_profile (≈ 25 MB of sample grid)
+_CURVATURE_CHUNK = 1024  # frames per block of the curvature fit (≈ 8 MB of weights)
+_ARM_CHUNK = 2048  # frames per block of the arm distance (≈ 6 MB per array)
 
 _HIPS = ("left_hip", "right_hip")
 _SHOULDERS = ("left_shoulder", "right_shoulder")
@@ -302,6 +304,9 @@ def extract_back_contour(
 def _arm_distance(keypoints: Keypoints2D, points: np.ndarray) -> np.ndarray:
     """Distance (pixels) of each contour point to the nearest arm segment; inf if no arm.
 
+    In blocks of ``_ARM_CHUNK`` frames (each temporary is (T, N, 6, 2) float64: 55 MB for
+    18,000 frames).
+
     Shapes:
         points: (T, N, 2) → (T, N).
     """
@@ -310,31 +315,43 @@ def _arm_distance(keypoints: Keypoints2D, points: np.ndarray) -> np.ndarray:
         sh, el, wr = (_landmark(keypoints, f"{side}_{n}") for n in ("shoulder", "elbow", "wrist"))
         hand = wr + 0.4 * (wr - el)  # the hand continues the forearm
         segs += [(sh, el), (el, wr), (wr, hand)]
-    a = np.stack([s[0] for s in segs], 1)[:, None]  # (T, 1, S, 2)
-    b = np.stack([s[1] for s in segs], 1)[:, None]
-    p = points[:, :, None]  # (T, N, 1, 2)
-    ab = b - a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.clip(((p - a) * ab).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
-    dist = np.linalg.norm(p - (a + u[..., None] * ab), axis=-1)
-    return np.nanmin(np.where(np.isfinite(dist), dist, np.inf), axis=-1)
+    a_all = np.stack([s[0] for s in segs], 1)[:, None]  # (T, 1, S, 2)
+    b_all = np.stack([s[1] for s in segs], 1)[:, None]
+    out = np.empty(points.shape[:2])
+    for lo in range(0, points.shape[0], _ARM_CHUNK):
+        hi = lo + _ARM_CHUNK
+        a, b, p = a_all[lo:hi], b_all[lo:hi], points[lo:hi, :, None]  # p: (t, N, 1, 2)
+        ab = b - a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.clip(((p - a) * ab).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
+        dist = np.linalg.norm(p - (a + u[..., None] * ab), axis=-1)
+        out[lo:hi] = np.nanmin(np.where(np.isfinite(dist), dist, np.inf), axis=-1)
+    return out
 
 
 def _smooth_derivatives(depth: np.ndarray, stations: np.ndarray, window: float):
-    """Local quadratic fits (Savitzky–Golay-like on possibly uneven stations, NaN-aware)."""
+    """Local quadratic fits (Savitzky–Golay-like on possibly uneven stations, NaN-aware).
+
+    In blocks of ``_CURVATURE_CHUNK`` frames: the weights are (T, N, N) float64, 147 MB for
+    the 18,000 frames of a 10-minute video, and every frame's fit is its own.
+    """
     s = stations
     diff = s[None, :] - s[:, None]  # (N, N): s_j - s_k
     kernel = np.exp(-0.5 * (diff / window) ** 2)  # weights of station j for station k
     design = np.stack([np.ones_like(diff), diff, 0.5 * diff**2], axis=-1)  # (N, N, 3)
-    ok = np.isfinite(depth)
-    y = np.where(ok, depth, 0.0)
-    wts = kernel[None] * ok[:, None, :]  # (T, N, N)
-    ata = np.einsum("tkj,kja,kjb->tkab", wts, design, design)
-    aty = np.einsum("tkj,kja,tj->tka", wts, design, y)
-    enough = ok.sum(-1)[:, None] >= 4
-    ata = ata + 1e-12 * np.eye(3)
-    coef = np.linalg.solve(ata, aty[..., None])[..., 0]  # (T, N, 3): value, slope, 2nd deriv
-    coef[~(enough & ok)] = np.nan
+    coef = np.empty(depth.shape + (3,))  # (T, N, 3): value, slope, 2nd deriv
+    for lo in range(0, depth.shape[0], _CURVATURE_CHUNK):
+        d = depth[lo : lo + _CURVATURE_CHUNK]
+        ok = np.isfinite(d)
+        y = np.where(ok, d, 0.0)
+        wts = kernel[None] * ok[:, None, :]  # (t, N, N)
+        ata = np.einsum("tkj,kja,kjb->tkab", wts, design, design)
+        aty = np.einsum("tkj,kja,tj->tka", wts, design, y)
+        enough = ok.sum(-1)[:, None] >= 4
+        ata = ata + 1e-12 * np.eye(3)
+        part = np.linalg.solve(ata, aty[..., None])[..., 0]
+        part[~(enough & ok)] = np.nan
+        coef[lo : lo + _CURVATURE_CHUNK] = part
     return coef[..., 0], coef[..., 1], coef[..., 2]
 
 
