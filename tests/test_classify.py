@@ -350,3 +350,92 @@ def test_excluded_features_carry_no_weight(tmp_path, table, dataset):
     rows = feature_preservation(table, table, "backward_bend")
     assert all(r["corr_recon_truth"] == pytest.approx(1.0) for r in rows)
     assert all(r["d_fp_ep_truth"] == r["d_fp_ep_recon"] for r in rows)
+
+
+# --------------------------------------------------------------------------- candidate features
+
+
+def test_candidate_features_on_exact_spines(dataset):
+    from humanmovenet.biomech import compute_metrics
+    from humanmovenet.classify.features import CANDIDATE_FEATURES, candidate_features
+
+    slopes, ratios = [], []
+    for sample in dataset:
+        spine = sample.spines["backward_bend"]
+        c = candidate_features(spine, "backward_bend")
+        assert set(c) == set(CANDIDATE_FEATURES)
+        assert all(np.isfinite(v) for v in c.values()), c
+        assert c["sacral_slope_deg"] == spine.morphology.sacral_slope_deg
+        # Lumbar and hips both extend into a backward bend: positive shares, a path between
+        # the hip axis (0°) and the lumbar axis (90°) that leans to the lumbar side (ratio > 1).
+        assert 0 < c["lumbar_share_of_trunk"] < 1.2 and 0 < c["hip_share_of_trunk"] < 1.2
+        assert 45 < c["lumbar_hip_direction_deg"] < 90
+        slopes.append(c["lumbar_on_hip_slope"])
+        ratios.append(compute_metrics(spine, movement="backward_bend", n_bootstrap=0)
+                      .lumbar_hip_ratio.value)  # fmt: skip
+    # On exact spines the whole-movement slope tracks the metrics' ratio at the peak.
+    assert np.corrcoef(slopes, ratios)[0, 1] > 0.8
+    # No hip angle: the hip-based candidates are undefined, the others still measured.
+    no_hip = dataclasses.replace(dataset[0].spines["forward_bend"], hip_flexion=None)
+    c = candidate_features(no_hip, "forward_bend")
+    assert np.isnan(c["hip_share_of_trunk"]) and np.isnan(c["lumbar_on_hip_slope"])
+    assert np.isfinite(c["lumbar_share_of_trunk"]) and c["lumbar_share_of_trunk"] > 0
+    with pytest.raises(ValueError, match="forward_bend"):
+        candidate_features(no_hip, "gait")
+    with pytest.raises(ValueError, match="DynamicSpine"):
+        candidate_features(np.zeros((5, 25, 3)), "forward_bend")
+
+
+def test_candidate_preservation_and_cv_scores(dataset, table):
+    from humanmovenet.train.train_classifier_video import candidate_preservation, cv_scores
+
+    rows = candidate_preservation(dataset, dataset, "backward_bend")
+    # The truth against itself: perfectly preserved, the same separation on both sides.
+    for r in rows:
+        assert r["corr_recon_truth"] == pytest.approx(1.0), r
+        assert r["d_fp_ep_recon"] == pytest.approx(r["d_fp_ep_truth"])
+    with pytest.raises(ValueError, match="same subjects"):
+        candidate_preservation(dataset, dataset[::-1], "backward_bend")
+    cv = cv_scores(table, "backward_bend", "logistic", {"max_iter": 50}, seeds=1, folds=2)
+    assert set(cv) == {"accuracy", "fp_vs_ep"} and 0 <= cv["accuracy"] <= 1
+    assert 0.5 <= cv["fp_vs_ep"] <= 1  # exact spines separate FP from EP
+
+
+def test_reconstruction_key_covers_code_and_weights():
+    import hashlib
+    import json
+
+    from humanmovenet.train.train_classifier_video import reconstruction_key
+
+    key = reconstruction_key.__wrapped__("learned")
+    files = key["files"]
+    assert "humanmovenet/reconstruct/static.py" in files
+    assert "humanmovenet/reconstruct/fuse.py" in files
+    assert files["weights/regressor_frame.pt"] not in ("", "missing")
+    # Any file's hash (or the method) is part of the digest.
+    assert (
+        key["key"]
+        == hashlib.sha256(json.dumps(["learned", files], sort_keys=True).encode()).hexdigest()
+    )
+    assert reconstruction_key.__wrapped__("fit")["key"] != key["key"]
+    assert reconstruction_key.__wrapped__("learned") == key  # deterministic
+
+
+def test_update_shipped_sha256_rewrites_only_the_shipped_folder(tmp_path, monkeypatch):
+    from humanmovenet.classify import api
+    from humanmovenet.train import train_classifier_video as tcv
+
+    src = tmp_path / "api.py"
+    src.write_text(open(api.__file__).read())
+    monkeypatch.setattr(api, "__file__", str(src))
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    monkeypatch.setattr("humanmovenet._paths.shipped_weights_dir", lambda: weights)
+    new = "ab" * 32
+    models = {"backward_bend": {"logistic": {"sha256": new}, "sequence": {}}}
+    assert tcv.update_shipped_sha256(models, tmp_path / "elsewhere") == {}
+    assert new not in src.read_text()
+    assert tcv.update_shipped_sha256(models, weights) == {"backward_bend/logistic": new}
+    text = src.read_text()
+    assert new in text and api.SHIPPED_VIDEO_SHA256[("backward_bend", "logistic")] not in text
+    assert api.SHIPPED_VIDEO_SHA256[("forward_bend", "logistic")] in text

@@ -38,6 +38,8 @@ __all__ = [
     "movement_features",
     "scalar_names",
     "trajectory_names",
+    "CANDIDATE_FEATURES",
+    "candidate_features",
 ]
 
 #: Samples per time-normalised trajectory.
@@ -223,3 +225,117 @@ def sample_features(
         np.concatenate([f.trajectories for f in feats]),
         notes,
     )
+
+
+#: Diagnostic features of the movement INTO the bend (standing → largest trunk excursion) that
+#: describe how the bend is shared between lumbar spine and hips, its timing, and the standing
+#: morphology. Not classifier inputs: ``train_classifier_video`` measures, on its training
+#: subjects, whether a reconstruction preserves them (correlation with the ground truth) and
+#: whether they separate FP from EP (Cohen's d), so a reconstruction that starts to recover
+#: the lumbar / hip split shows up there first. Name → plain-language definition.
+CANDIDATE_FEATURES: dict[str, str] = {
+    "lumbar_on_hip_slope": "least-squares slope of Δlumbar on Δhip (from standing) over the "
+    "frames into the bend",
+    "lumbar_share_of_trunk": "slope through the origin of Δlumbar on Δtrunk inclination over "
+    "the frames into the bend",
+    "hip_share_of_trunk": "slope through the origin of Δhip on Δtrunk inclination over the "
+    "frames into the bend",
+    "lumbar_hip_direction_deg": "direction of the (Δhip, Δlumbar) path into the bend (first "
+    "principal axis, degrees from the hip axis; 45° = equal shares)",
+    "lumbar_lead": "mean over the frames into the bend of (Δlumbar / its value at the peak) − "
+    "(Δtrunk / its value at the peak); > 0 = lumbar ahead of the trunk",
+    "hip_lead": "the same for the hip",
+    "lumbar_minus_hip_half_time": "time at which Δlumbar reaches half its peak value minus the "
+    "same for Δhip, as a fraction of the time into the bend (< 0 = lumbar first)",
+    "sacral_slope_deg": "standing sacral slope of the spine's morphology (degrees)",
+    "thoracic_kyphosis_deg": "standing thoracic kyphosis of the spine's morphology (degrees)",
+}
+
+
+def _half_time(x: np.ndarray) -> float:
+    """Fraction of the span at which the normalised progress ``x`` (0 → 1) first reaches 0.5."""
+    hit = np.flatnonzero(x >= 0.5)
+    if hit.size == 0:
+        return float("nan")
+    i = int(hit[0])
+    if i == 0:
+        return 0.0
+    frac = (0.5 - x[i - 1]) / (x[i] - x[i - 1]) if x[i] != x[i - 1] else 0.0
+    return float((i - 1 + frac) / (x.shape[0] - 1))
+
+
+def candidate_features(spine: DynamicSpine, movement: str) -> dict[str, float]:
+    """The :data:`CANDIDATE_FEATURES` of one bend (NaN where undefined, e.g. no hip angle).
+
+    "Into the bend" = from the frame before the first non-standing phase (the first frame if
+    none) to the frame of largest trunk excursion from standing (at least 3 frames);
+    Δ = change from the median of the standing frames.
+
+    Raises:
+        ValueError: unknown movement, or a spine the metrics stage rejects.
+
+    Shapes:
+        spine.positions: (T, 25, 3) → a dict of floats.
+    """
+    from humanmovenet.biomech import compute_metrics
+
+    if movement not in SCALAR_FEATURES:
+        raise ValueError(f"movement must be one of {tuple(SCALAR_FEATURES)}, got {movement!r}.")
+    if not isinstance(spine, DynamicSpine):
+        raise ValueError(
+            f"{movement}: expected a humanmovenet.types.DynamicSpine, got {type(spine).__name__}."
+        )
+    try:
+        m = compute_metrics(spine, movement=movement, n_bootstrap=0)
+    except ValueError as err:
+        raise ValueError(f"{movement}: cannot measure this spine: {err}") from err
+    phase = np.asarray(m.phase)
+    standing = phase == 0
+
+    def delta(x: np.ndarray | None) -> np.ndarray | None:
+        if x is None:
+            return None
+        x = np.asarray(x, dtype=np.float64)
+        return x - (float(np.median(x[standing])) if standing.any() else float(x[0]))
+
+    trunk = delta(m.trunk_inclination)
+    lumbar, hip = delta(m.lumbar_angle), delta(m.hip_flexion)
+    peak = int(np.argmax(np.abs(trunk)))
+    active = np.flatnonzero(phase != 0)
+    start = max(int(active[0]) - 1, 0) if active.size else 0
+    start = max(min(start, peak - 2), 0)
+    sl = slice(start, peak + 1)
+    nan = float("nan")
+    out = dict.fromkeys(CANDIDATE_FEATURES, nan)
+    out["sacral_slope_deg"] = float(spine.morphology.sacral_slope_deg)
+    out["thoracic_kyphosis_deg"] = float(spine.morphology.thoracic_kyphosis_deg)
+    tr, lu = trunk[sl], lumbar[sl]
+    if tr.shape[0] < 3 or abs(tr[-1]) < 1e-6:
+        return out
+
+    def through_origin(a: np.ndarray, b: np.ndarray) -> float:
+        den = float(b @ b)
+        return float(a @ b / den) if den > 0 else nan
+
+    def progress(x: np.ndarray) -> np.ndarray | None:
+        return x / x[-1] if abs(x[-1]) > 1e-6 else None
+
+    out["lumbar_share_of_trunk"] = through_origin(lu, tr)
+    p_tr, p_lu = progress(tr), progress(lu)
+    if p_lu is not None:
+        out["lumbar_lead"] = float(np.mean(p_lu - p_tr))
+    if hip is None:
+        return out
+    hi = hip[sl]
+    out["hip_share_of_trunk"] = through_origin(hi, tr)
+    hc, lc = hi - hi.mean(), lu - lu.mean()
+    if float(hc @ hc) > 0:
+        out["lumbar_on_hip_slope"] = float(hc @ lc / (hc @ hc))
+    _, _, vt = np.linalg.svd(np.stack([hi, lu], axis=1), full_matrices=False)
+    out["lumbar_hip_direction_deg"] = math.degrees(math.atan2(abs(vt[0, 1]), abs(vt[0, 0])))
+    p_hi = progress(hi)
+    if p_hi is not None:
+        out["hip_lead"] = float(np.mean(p_hi - p_tr))
+        if p_lu is not None:
+            out["lumbar_minus_hip_half_time"] = _half_time(p_lu) - _half_time(p_hi)
+    return out
