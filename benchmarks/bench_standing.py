@@ -48,7 +48,10 @@ from humanmovenet.types import MovementPhase  # noqa: E402
 #: name → callable(keypoints) → (T,) bool. "default" is the library's current detector.
 DETECTORS = {
     "default": lambda kp: standing_frames(kp),
-    "absolute_12": lambda kp: standing_frames(kp, tolerance_deg=None),
+    "absolute_12": lambda kp: standing_frames(
+        kp, tolerance_deg=None, max_trunk_deg=12.0, max_thigh_deg=12.0
+    ),  # the detector before
+    "relative_2_caps_12": lambda kp: standing_frames(kp, max_trunk_deg=12.0, max_thigh_deg=12.0),
     "relative_1": lambda kp: standing_frames(kp, tolerance_deg=1.0),
     "relative_1.5": lambda kp: standing_frames(kp, tolerance_deg=1.5),
     "relative_2": lambda kp: standing_frames(kp, tolerance_deg=2.0),

@@ -88,8 +88,8 @@ def _mid(keypoints: Keypoints2D, name: str) -> np.ndarray:
 def standing_frames(
     keypoints: Keypoints2D,
     *,
-    max_trunk_deg: float = 12.0,
-    max_thigh_deg: float = 12.0,
+    max_trunk_deg: float = 25.0,
+    max_thigh_deg: float = 25.0,
     max_speed: float = 0.6,
     tolerance_deg: float | None = 2.0,
     min_frames: int = 3,
@@ -98,9 +98,10 @@ def standing_frames(
 
     Candidates are the frames where the hip → shoulder chord is within ``max_trunk_deg`` of the
     image vertical, the knee → hip chord within ``max_thigh_deg``, and hips and shoulders move
-    less than ``max_speed`` trunk lengths per second. Slow early and late frames of a bend pass
-    these absolute limits, so with ``tolerance_deg`` set the person's own standing posture is
-    found first: the candidate trunk inclination shared by the most candidates (within
+    less than ``max_speed`` trunk lengths per second. These limits are wide because the chords of
+    a person standing upright can lean 12–14° in the image (a tilted camera, MediaPipe's hip
+    placement); slow early and late frames of a bend pass them too, so with ``tolerance_deg``
+    set the person's own standing posture is found first: the candidate trunk inclination shared by the most candidates (within
     ``tolerance_deg / 2``), then the median thigh inclination of those frames; a frame is standing
     when its trunk and thigh inclinations (signed) are both within ``tolerance_deg`` of that
     posture. ``tolerance_deg=None`` keeps every candidate. If fewer than ``min_frames`` frames
