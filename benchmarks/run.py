@@ -27,6 +27,8 @@ Methods:
 * ``per_frame+savgol`` / ``per_frame+butter``: classic filters applied to the angle series and
   vertebra trajectories of ``per_frame`` (Savitzky–Golay, window 7 frames, order 2; Butterworth
   low-pass order 2, cutoff 1.5 Hz, zero-phase ``filtfilt``) — what the GCN+LSTM competes with;
+* ``per_frame+one_euro``: the One-Euro filter (``reconstruct.temporal.one_euro_angles``,
+  causal) at the setting ``bench_temporal.py`` tuned on training data (min cutoff 1 Hz, β 0);
 * ``model_fit``: the model-based fit of all frames (``method="fit"``), landmarks + contour;
 * ``mediapipe_world``: MediaPipe's own 3D world landmarks, an external baseline for the angle
   metrics only (definitions in :func:`mediapipe_world_angles`).
@@ -108,6 +110,7 @@ from humanmovenet.io import pose_vertices  # noqa: E402
 from humanmovenet.io.video import Frame  # noqa: E402
 from humanmovenet.pose2d import PoseConfig, estimate_pose  # noqa: E402
 from humanmovenet.reconstruct import FitConfig, reconstruct_spine  # noqa: E402
+from humanmovenet.reconstruct.temporal import one_euro_angles  # noqa: E402
 from humanmovenet.spine.morphology import lumbar_angle, thoracic_angle  # noqa: E402
 from humanmovenet.synth.camera import side_view_angles  # noqa: E402
 from humanmovenet.synth.render import Renderer  # noqa: E402
@@ -118,7 +121,9 @@ from humanmovenet.train.train_temporal import HELD_OUT_SEED_START  # noqa: E402
 STUDY = {"psnr_db": 18.85, "hausdorff_mm": 2.1126, "silhouette_iou": 0.4122}
 
 METHODS = ("full", "per_frame", "landmarks_only", "per_frame+savgol", "per_frame+butter",
-           "model_fit", "mediapipe_world")  # fmt: skip
+           "per_frame+one_euro", "model_fit", "mediapipe_world")  # fmt: skip
+#: One-Euro setting tuned on training data by ``bench_temporal.py`` (noise-model sequences).
+ONE_EURO = {"min_cutoff": 1.0, "beta": 0.0}
 RECONSTRUCTIONS = {  # name → (use silhouettes, reconstruct_spine keyword arguments)
     "full": (True, {}),
     "per_frame": (True, {"temporal": False}),
@@ -243,6 +248,12 @@ def savgol(x: np.ndarray, window: int = 7, order: int = 2) -> np.ndarray:
     """Savitzky–Golay along time (axis 0); window shrunk (odd) for short sequences."""
     w = min(window, len(x) - (1 - len(x) % 2))
     return x if w <= order else savgol_filter(x, w, order, axis=0, mode="interp")
+
+
+def one_euro(x: np.ndarray, fps: float) -> np.ndarray:
+    """One-Euro filter (:data:`ONE_EURO`) along time (axis 0) of an array of any shape."""
+    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    return one_euro_angles(flat, fps, **ONE_EURO).reshape(np.shape(x))
 
 
 def butter_lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 1.5) -> np.ndarray:
@@ -430,7 +441,8 @@ def run_sequence(i: int, args, body, renderer) -> dict:
             scores["_bench_reconstruct_lumbar_change_mae_deg"] = ref["lumbar_change_mae_deg"]
         if name == "per_frame":
             for fname, filt in (("per_frame+savgol", savgol),
-                                ("per_frame+butter", lambda x: butter_lowpass(x, args.fps))):  # fmt: skip
+                                ("per_frame+butter", lambda x: butter_lowpass(x, args.fps)),
+                                ("per_frame+one_euro", lambda x: one_euro(x, args.fps))):  # fmt: skip
                 fs = {k: filt(v) for k, v in series.items()}
                 methods[fname] = {**angle_maes(fs, truth, standing),
                                   **vertebra_scores(filt(ours_cam), true_cam, args.fps)}  # fmt: skip
@@ -606,7 +618,8 @@ def plot(summary: dict, runs: list[dict], fps: float, path: Path) -> None:
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=7)
     ax = axes[2]
-    smooth = ("full", "per_frame", "per_frame+savgol", "per_frame+butter", "model_fit")
+    smooth = ("full", "per_frame", "per_frame+savgol", "per_frame+butter", "per_frame+one_euro",
+              "model_fit")  # fmt: skip
     x = np.arange(2)
     for j, name in enumerate(smooth):
         vals = [

@@ -43,7 +43,7 @@ def test_filters_reduce_jitter_and_keep_length():
     rng = np.random.default_rng(0)
     t = np.linspace(0, 4, 41)
     x = np.sin(t)[:, None] + 0.05 * rng.standard_normal((41, 3))
-    for y in (run.savgol(x), run.butter_lowpass(x, fps=10.0)):
+    for y in (run.savgol(x), run.butter_lowpass(x, fps=10.0), run.one_euro(x, fps=10.0)):
         assert y.shape == x.shape
         assert np.abs(np.diff(y, 3, axis=0)).mean() < 0.5 * np.abs(np.diff(x, 3, axis=0)).mean()
 
