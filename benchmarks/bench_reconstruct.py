@@ -51,10 +51,15 @@ from humanmovenet.types import BodyShape
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_sequence(body, seed: int, movement: str, fps: float, size: int, renderer: Renderer):
-    """Render one synthetic sequence; returns (posed, camera, rgb frames)."""
+def make_sequence(body, seed: int, movement: str, fps: float, size: int, renderer: Renderer,
+                  **subject_ranges):  # fmt: skip
+    """Render one synthetic sequence; returns (posed, camera, rgb frames).
+
+    ``subject_ranges``: ``age_range`` / ``bmi_range`` of ``synth.subject.sample_subject``
+    (default: its full range).
+    """
     rng = np.random.default_rng(seed)
-    subject = sample_subject(rng)
+    subject = sample_subject(rng, **subject_ranges)
     motion = generate_motion(subject, movement, rng, fps=fps)
     posed = pose_sequence(subject, motion, body, keep_vertices=True)
     camera = sample_side_camera(rng, posed.vertices, image_size=(size, size))

@@ -6,6 +6,11 @@ backward bend, random camera, clothes, background and light; integer seeds ``--s
 ``--seed + N − 1``, default 960 000…), runs real MediaPipe once per sequence and scores these
 methods against the ground truth.
 
+``--shapes held_out`` draws the subjects from age 70–85 and BMI 32–36 instead of
+``sample_subject``'s default 20–80 / 18–35: outside the shape range of every training script
+(regressor age ≤ 70 / BMI ≤ 31, temporal model ≤ 65 / ≤ 31, static models ≤ 70 / ≤ 32), so
+held out by seed *and* shape range.
+
 Held out: every seed is ≥ ``train_temporal.HELD_OUT_SEED_START`` (900 000; a lower ``--seed``
 is refused). The training scripts draw ``np.random.default_rng(seed)`` subjects/motions from
 seeds 1–48 000 (``train_temporal``: 1 + step · batch + i, 1500 steps × 32), 500 000–500 005
@@ -122,6 +127,9 @@ STUDY = {"psnr_db": 18.85, "hausdorff_mm": 2.1126, "silhouette_iou": 0.4122}
 
 METHODS = ("full", "per_frame", "landmarks_only", "per_frame+savgol", "per_frame+butter",
            "per_frame+one_euro", "model_fit", "mediapipe_world")  # fmt: skip
+#: Subject ranges of ``--shapes`` (``sample_subject`` keyword arguments).
+SHAPE_RANGES = {"default": {},
+                "held_out": {"age_range": (70.0, 85.0), "bmi_range": (32.0, 36.0)}}  # fmt: skip
 #: One-Euro setting tuned on training data by ``bench_temporal.py`` (noise-model sequences).
 ONE_EURO = {"min_cutoff": 1.0, "beta": 0.0}
 RECONSTRUCTIONS = {  # name → (use silhouettes, reconstruct_spine keyword arguments)
@@ -404,7 +412,8 @@ def run_sequence(i: int, args, body, renderer) -> dict:
     """All methods on sequence i; returns {"info":…, "speed":…, "methods": {name: scores}}."""
     movement = ("forward_bend", "backward_bend")[i % 2]
     seed = args.seed + i
-    posed, camera, rgb = br.make_sequence(body, seed, movement, args.fps, args.size, renderer)
+    posed, camera, rgb = br.make_sequence(body, seed, movement, args.fps, args.size, renderer,
+                                          **SHAPE_RANGES[args.shapes])  # fmt: skip
     frames = [Frame(t, t / args.fps, im) for t, im in enumerate(rgb)]
     t0 = time.perf_counter()
     pose = estimate_pose(frames, PoseConfig(mask_scale=0.5))
@@ -691,6 +700,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--allow-training-seeds", action="store_true",
                         help="accept --seed below the held-out range (diagnostics only: not "
                         "a held-out result)")  # fmt: skip
+    parser.add_argument("--shapes", choices=tuple(SHAPE_RANGES), default="default",
+                        help="subject range: default (sample_subject's) or held_out (age 70-85, "
+                        "BMI 32-36: outside every training script's range)")  # fmt: skip
     parser.add_argument("--iterations", type=int, default=250, help="fit iterations")
     parser.add_argument("--render-frames", type=int, default=6)
     parser.add_argument("--hausdorff-frames", type=int, default=3)
@@ -723,7 +735,8 @@ def main(argv: list[str] | None = None) -> dict:
         summary = summarise(runs)
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
-    header = (f"Command: `{cmd.strip()}` — {date}; {args.sequences} sequence(s), "
+    header = (f"Command: `{cmd.strip()}` — {date}; {args.sequences} sequence(s) "
+              f"(subjects: {args.shapes} shape range), "
               f"{summary['speed']['total_frames']} frames at {args.fps:g} fps, {args.size} px, "
               f"wall time {wall / 60:.1f} min.")  # fmt: skip
     text = markdown_table(summary, header)
