@@ -1,0 +1,191 @@
+"""Is the FP / EP lumbar : hip split observable from the rendered side view? (training subjects)
+
+Issue #6 asks for ≥ 95 % FP vs EP from a reconstructed backward bend. On ground-truth spines
+the strongest sign is how the bend is shared between lumbar spine and hips; on reconstructed
+spines every measure of that split correlates with the truth at |r| ≲ 0.3
+(``train_classifier_video``'s feature and candidate tables). This benchmark asks two further
+questions on the TRAINING subjects of ``train_classifier_video`` only (seed 7000; the held-out
+subjects are not touched):
+
+1. **Ceiling without the split.** 5-fold CV (3 fold assignments, ``cv_scores``) of the
+   logistic model on the ground-truth spines with every scalar, on the ground-truth spines
+   without the split features (lumbar : hip ratios, hip contribution; forward bend: also
+   thoracic ROM, as the video model leaves it out), and on the reconstructed spines without
+   them. The second row is what perfectly measured non-split features could give.
+2. **Is the split in the 2D inputs at all?** Image-space measures straight from the cached
+   MediaPipe landmarks and silhouettes, change from standing to the peak of the bend (the
+   ground truth's standing frames and peak frame, ±1 frame — an optimistic timing): the back
+   contour's lumbar hollow and lower / upper back tangent angles and their difference
+   (``reconstruct.contour.contour_features``), and the lean of trunk (hip → shoulder), thigh
+   (knee → hip), shank (ankle → knee) and the trunk–thigh angle. Per measure: correlation with
+   the true Δlumbar, Δhip and lumbar share Δlumbar / (Δlumbar + Δhip), FP-vs-EP Cohen's d;
+   and a ridge regression of the true lumbar share on all eight measures (5-fold CV R²).
+
+    python benchmarks/bench_classify_observability.py          # ≈ 1–2 min once spines are cached
+
+Writes ``benchmarks/results/bench_classify_observability.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from humanmovenet import classify
+from humanmovenet.types import PHENOTYPE_LABELS
+
+MEASURES = ("lumbar_hollow", "lower_back_angle", "upper_back_angle", "back_angle_difference",
+            "trunk_lean", "thigh_lean", "shank_lean", "trunk_thigh_angle")  # fmt: skip
+SPLIT = ("lumbar_hip_ratio", "lumbar_hip_ratio_early", "hip_contribution")
+
+
+def _d(x: np.ndarray, y: np.ndarray) -> float:
+    a, b = x[(y == 0) & np.isfinite(x)], x[(y == 1) & np.isfinite(x)]
+    sd = np.sqrt((a.var() + b.var()) / 2)
+    return float((a.mean() - b.mean()) / sd) if sd > 0 else float("nan")
+
+
+def _r(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+
+
+def image_measures(kp, sil, truth_spine, movement: str) -> tuple[np.ndarray, float, float]:
+    """Change (standing → peak ±1 frame) of the eight image measures, and the true Δlumbar,
+    Δhip (degrees) at the peak. Shapes: → (8,), float, float."""
+    from humanmovenet.biomech import compute_metrics
+    from humanmovenet.reconstruct.contour import (
+        contour_features,
+        extract_back_contour,
+        facing_sign,
+    )
+
+    m = compute_metrics(truth_spine, movement=movement, n_bootstrap=0)
+    standing = np.asarray(m.phase) == 0
+    trunk = np.asarray(m.trunk_inclination)
+    peak = int(np.argmax(np.abs(trunk - np.median(trunk[standing]))))
+    cf = contour_features(extract_back_contour(sil, kp))[:, -4:]
+    sign = facing_sign(kp)
+    xy = kp.xy.astype(np.float64)
+
+    def mid(a: str, b: str) -> np.ndarray:
+        return (xy[:, kp.index(a)] + xy[:, kp.index(b)]) / 2
+
+    sh, hp = mid("left_shoulder", "right_shoulder"), mid("left_hip", "right_hip")
+    kn, an = mid("left_knee", "right_knee"), mid("left_ankle", "right_ankle")
+
+    def lean(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:  # from vertical, + = facing way
+        v = hi - lo
+        return np.arctan2(sign * v[:, 0], -v[:, 1])
+
+    tr, th, sk = lean(hp, sh), lean(kn, hp), lean(an, kn)
+    feats = np.column_stack([cf, tr, th, sk, tr - th])
+    lo, hi = max(peak - 1, 0), min(peak + 2, feats.shape[0])
+    with warnings.catch_warnings():  # a contour hidden in every frame of a window → NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        delta = np.nanmedian(feats[lo:hi], axis=0) - np.nanmedian(feats[standing], axis=0)
+
+    def dtrue(x: np.ndarray) -> float:
+        x = np.asarray(x)
+        return float(np.degrees(x[peak] - np.median(x[standing])))
+
+    return delta, dtrue(m.lumbar_angle), dtrue(m.hip_flexion)
+
+
+def _ridge_cv_r2(x: np.ndarray, t: np.ndarray, lam: float = 10.0, folds: int = 5) -> float:
+    ok = np.isfinite(x).all(1) & np.isfinite(t)
+    x, t = x[ok], t[ok]
+    fold = np.random.default_rng(0).permutation(len(t)) % folds
+    pred = np.empty_like(t)
+    for f in range(folds):
+        tr, te = fold != f, fold == f
+        mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-12
+        z = (x[tr] - mu) / sd
+        w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (t[tr] - t[tr].mean()))
+        pred[te] = t[tr].mean() + ((x[te] - mu) / sd) @ w
+    return float(1 - np.sum((t - pred) ** 2) / np.sum((t - t.mean()) ** 2))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from humanmovenet.io.arrays import load_keypoints, load_silhouettes
+    from humanmovenet.train.train_classifier_video import (
+        DEFAULT_CACHE,
+        MOVEMENTS,
+        build,
+        cv_scores,
+        reconstruction_key,
+    )
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n-train", type=int, default=150)
+    ap.add_argument("--seed", type=int, default=7000, help="train_classifier_video's training seed")
+    ap.add_argument("--fps", type=float, default=8.0)
+    ap.add_argument("--size", type=int, default=384)
+    ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    ap.add_argument("--json", type=Path,
+                    default=Path("benchmarks/results/bench_classify_observability.json"))  # fmt: skip
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    t0 = time.time()
+    recon, truth, _ = build("train", args.seed, args.n_train, fps=args.fps, size=args.size,
+                            cache=args.cache_dir, progress=False)  # fmt: skip
+    twod = args.cache_dir / f"train_seed{args.seed}_fps{args.fps:g}_s{args.size}"
+    y = np.array([PHENOTYPE_LABELS.index(s.label) for s in recon])
+    rec_t, tru_t = classify.extract_features(recon), classify.extract_features(truth)
+    report: dict = {"n_train": len(recon), "seed": args.seed,
+                    "reconstruction_key": reconstruction_key("learned")["key"],
+                    "ceiling_cv": {}, "image_measures": {}}  # fmt: skip
+    for mv in MOVEMENTS:
+        split = list(SPLIT) + (["thoracic_rom"] if mv == "forward_bend" else [])
+        rows = {
+            "truth, every scalar": cv_scores(tru_t, mv, "logistic", {}),
+            "truth, without the split features": cv_scores(tru_t, mv, "logistic",
+                                                           {"exclude": split}),
+            "reconstruction, without the split features": cv_scores(rec_t, mv, "logistic",
+                                                                    {"exclude": split}),
+        }  # fmt: skip
+        report["ceiling_cv"][mv] = rows
+        print(f"{mv}: 5-fold CV (3 seeds), training subjects n={len(recon)}")
+        for k, v in rows.items():
+            print(f"  {k:44s} FP vs EP {v['fp_vs_ep']:.3f}   3-class {v['accuracy']:.3f}")
+        deltas, dl, dh = [], [], []
+        for s_rec, s_tru in zip(recon, truth, strict=True):
+            i = int(s_rec.subject.removeprefix("train"))
+            kp = load_keypoints(twod / f"{i:04d}_{mv}_kp.npz")
+            sil = load_silhouettes(twod / f"{i:04d}_{mv}_sil.npz")
+            delta, a, b = image_measures(kp, sil, s_tru.spines[mv], mv)
+            deltas.append(delta)
+            dl.append(a)
+            dh.append(b)
+        x, dl, dh = np.array(deltas), np.array(dl), np.array(dh)
+        share = dl / (dl + dh)
+        table = []
+        for j, name in enumerate(MEASURES):
+            table.append({"measure": name, "r_dlumbar": _r(x[:, j], dl), "r_dhip": _r(x[:, j], dh),
+                          "r_lumbar_share": _r(x[:, j], share), "d_fp_ep": _d(x[:, j], y)})  # fmt: skip
+        r2 = _ridge_cv_r2(x, share)
+        report["image_measures"][mv] = {"measures": table, "lumbar_share_d_fp_ep_truth":
+                                        _d(share, y), "ridge_cv_r2_lumbar_share": r2}  # fmt: skip
+        print(f"  image measures (change standing → peak) vs the truth; true lumbar share "
+              f"FP-vs-EP d {_d(share, y):+.2f}")  # fmt: skip
+        for row in table:
+            print(f"    {row['measure']:22s} r(Δlumbar) {row['r_dlumbar']:+.2f}  r(Δhip) "
+                  f"{row['r_dhip']:+.2f}  r(lumbar share) {row['r_lumbar_share']:+.2f}  "
+                  f"d {row['d_fp_ep']:+.2f}")  # fmt: skip
+        print(f"    ridge (penalty 10, standardised) on all eight → true lumbar share: 5-fold CV "
+              f"R² {r2:+.2f} on {int(np.isfinite(x).all(1).sum())} subjects")  # fmt: skip
+    report["seconds"] = round(time.time() - t0, 1)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"{report['seconds']:.0f} s; report: {args.json}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
