@@ -19,7 +19,9 @@ Two sweeps (one factor at a time):
 Per cell: 3-class accuracy and the study's FP vs EP accuracy (FP and EP subjects only, larger
 of the two probabilities), each with a bootstrap 95 % CI (subjects resampled). The same subjects,
 motions and scenes are used in every cell (paired). Renders, 2D results and reconstructed
-spines are cached per subject and cell, so an interrupted run resumes.
+spines are cached per subject and cell, so an interrupted run resumes; the spines are keyed on
+the reconstruction (``train_classifier_video.reconstruction_key``), so a changed reconstruction
+is re-run from the cached 2D results.
 
     python benchmarks/bench_classify_degradation.py --n 30
 
@@ -78,10 +80,12 @@ def cell_spines(args, yaw: float, noise: float) -> tuple[list, np.ndarray, dict]
     from humanmovenet.reconstruct import reconstruct_spine
     from humanmovenet.synth.render import Renderer
     from humanmovenet.synth.subject import sample_subject
-    from humanmovenet.train.train_classifier_video import render_bend
+    from humanmovenet.train.train_classifier_video import reconstruction_key, render_bend
 
     twod = args.cache_dir / f"seed{args.seed}_fps{args.fps:g}_s{args.size}_yaw{yaw:g}"
-    out = twod / f"noise{noise:g}"
+    # Spines keyed on the reconstruction's code and model files (as train_classifier_video):
+    # a changed reconstruction re-runs on the cached 2D results.
+    out = twod / f"noise{noise:g}_learned_{reconstruction_key('learned')['key'][:16]}"
     out.mkdir(parents=True, exist_ok=True)
     body, renderer = None, None
     spines, labels = [], []

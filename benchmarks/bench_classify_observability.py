@@ -20,8 +20,13 @@ subjects are not touched):
    (knee → hip), shank (ankle → knee) and the trunk–thigh angle. Per measure: correlation with
    the true Δlumbar, Δhip and lumbar share Δlumbar / (Δlumbar + Δhip), FP-vs-EP Cohen's d;
    and a ridge regression of the true lumbar share on all eight measures (5-fold CV R²).
+3. **Do the candidates or the trajectories add anything?** On the reconstructed spines: the
+   sequence model (trajectories + preserved scalars) in the same CV as the logistic model; and
+   each ``classify.features.CANDIDATE_FEATURES`` added, one at a time and all together, to the
+   preserved scalars of a binary FP-vs-EP logistic regression (standardised, L2 penalty 1,
+   Newton; FP and EP subjects; 5-fold CV, 3 fold assignments; undefined values → the mean).
 
-    python benchmarks/bench_classify_observability.py          # ≈ 1–2 min once spines are cached
+    python benchmarks/bench_classify_observability.py          # ≈ 2–3 min once spines are cached
 
 Writes ``benchmarks/results/bench_classify_observability.json``.
 """
@@ -112,7 +117,44 @@ def _ridge_cv_r2(x: np.ndarray, t: np.ndarray, lam: float = 10.0, folds: int = 5
     return float(1 - np.sum((t - pred) ** 2) / np.sum((t - t.mean()) ** 2))
 
 
+def _binary_logistic_cv(x: np.ndarray, y: np.ndarray, lam: float = 1.0, folds: int = 5,
+                        seeds: int = 3) -> float:  # fmt: skip
+    """Mean CV accuracy of an L2 logistic regression (Newton) of y ∈ {0, 1} on x."""
+    x = np.where(np.isfinite(x), x, np.nanmean(x, axis=0))
+    accs = []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        fold = np.empty(len(y), dtype=int)
+        for c in (0, 1):
+            idx = rng.permutation(np.flatnonzero(y == c))
+            fold[idx] = np.arange(idx.size) % folds
+        correct = 0
+        for f in range(folds):
+            tr, te = fold != f, fold == f
+            mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-12
+            z = np.column_stack([np.ones(tr.sum()), (x[tr] - mu) / sd])
+            w = np.zeros(z.shape[1])
+            pen = lam * np.eye(z.shape[1])
+            pen[0, 0] = 0.0
+            for _ in range(50):
+                p = 1 / (1 + np.exp(-z @ w))
+                step = np.linalg.solve(z.T @ (z * (p * (1 - p))[:, None]) + pen,
+                                       z.T @ (p - y[tr]) + pen @ w)  # fmt: skip
+                w -= step
+                if np.abs(step).max() < 1e-8:
+                    break
+            zt = np.column_stack([np.ones(te.sum()), (x[te] - mu) / sd])
+            correct += int(((zt @ w > 0).astype(int) == y[te]).sum())
+        accs.append(correct / len(y))
+    return float(np.mean(accs))
+
+
 def main(argv: list[str] | None = None) -> dict:
+    from humanmovenet.classify.features import (
+        CANDIDATE_FEATURES,
+        SCALAR_FEATURES,
+        candidate_features,
+    )
     from humanmovenet.io.arrays import load_keypoints, load_silhouettes
     from humanmovenet.train.train_classifier_video import (
         DEFAULT_CACHE,
@@ -150,10 +192,27 @@ def main(argv: list[str] | None = None) -> dict:
             "reconstruction, without the split features": cv_scores(rec_t, mv, "logistic",
                                                                     {"exclude": split}),
         }  # fmt: skip
+        rows["reconstruction, sequence model, without the split features"] = cv_scores(
+            rec_t, mv, "sequence", {"exclude": split}
+        )
         report["ceiling_cv"][mv] = rows
         print(f"{mv}: 5-fold CV (3 seeds), training subjects n={len(recon)}")
         for k, v in rows.items():
-            print(f"  {k:44s} FP vs EP {v['fp_vs_ep']:.3f}   3-class {v['accuracy']:.3f}")
+            print(f"  {k:60s} FP vs EP {v['fp_vs_ep']:.3f}   3-class {v['accuracy']:.3f}")
+        keys = [f.key for f in SCALAR_FEATURES[mv]]
+        base = rec_t.scalars[mv][:, [j for j, k in enumerate(keys) if k not in split]]
+        cand = np.array([[c[k] for k in CANDIDATE_FEATURES]
+                         for c in (candidate_features(s.spines[mv], mv) for s in recon)])  # fmt: skip
+        fpep = y < 2
+        added = {"(preserved scalars only)": _binary_logistic_cv(base[fpep], y[fpep])}
+        for j, k in enumerate(CANDIDATE_FEATURES):
+            added[k] = _binary_logistic_cv(np.column_stack([base, cand[:, j]])[fpep], y[fpep])
+        added["(all candidates)"] = _binary_logistic_cv(np.column_stack([base, cand])[fpep],
+                                                        y[fpep])  # fmt: skip
+        report.setdefault("candidates_added_cv_fp_vs_ep", {})[mv] = added
+        print("  binary FP-vs-EP logistic CV on the reconstruction, preserved scalars + candidate:")
+        for k, v in added.items():
+            print(f"    {k:30s} {v:.3f}")
         deltas, dl, dh = [], [], []
         for s_rec, s_tru in zip(recon, truth, strict=True):
             i = int(s_rec.subject.removeprefix("train"))

@@ -42,8 +42,9 @@ from what the pipeline really produces:
    (``--no-update-api``: don't).
 
 Runtime on the shared 2-core machine: ≈ 1 min when the spines of the current reconstruction
-are cached; ≈ 8–9 min after a change of the reconstruction (420 clips reconstructed again from
-the cached 2D results); a fresh cache renders 420 bends first (about an hour).
+are cached; 3.5–9 min (depending on the machine's load) after a change of the reconstruction
+(420 clips reconstructed again from the cached 2D results); a fresh cache renders 420 bends
+first (about an hour).
 
 The shipped models are trained on SYNTHETIC phenotypes, not on patients.
 """
