@@ -247,6 +247,8 @@ CANDIDATE_FEATURES: dict[str, str] = {
     "hip_lead": "the same for the hip",
     "lumbar_minus_hip_half_time": "time at which Δlumbar reaches half its peak value minus the "
     "same for Δhip, as a fraction of the time into the bend (< 0 = lumbar first)",
+    "lumbar_lordosis_deg": "standing lumbar lordosis of the spine's morphology (degrees; for a "
+    "reconstruction the static estimate, before the per-frame pose is added)",
     "sacral_slope_deg": "standing sacral slope of the spine's morphology (degrees)",
     "thoracic_kyphosis_deg": "standing thoracic kyphosis of the spine's morphology (degrees)",
 }
@@ -307,6 +309,7 @@ def candidate_features(spine: DynamicSpine, movement: str) -> dict[str, float]:
     sl = slice(start, peak + 1)
     nan = float("nan")
     out = dict.fromkeys(CANDIDATE_FEATURES, nan)
+    out["lumbar_lordosis_deg"] = float(spine.morphology.lumbar_lordosis_deg)
     out["sacral_slope_deg"] = float(spine.morphology.sacral_slope_deg)
     out["thoracic_kyphosis_deg"] = float(spine.morphology.thoracic_kyphosis_deg)
     tr, lu = trunk[sl], lumbar[sl]
