@@ -19,6 +19,9 @@ Run: ``nice -n 10 python benchmarks/bench_video_memory.py [--minutes 10] [--mode
    * ``analyze``: :func:`humanmovenet.analyze` end to end (cache on, in a temporary folder),
      then :meth:`Analysis.save`; the reconstruction part is sampled every 2 s
      (``--fit-iterations`` shortens the body fit, whose every step holds the same tensors);
+     ``--steps`` adds the peak of each step after the 2D stage (:data:`STEPS`: back contour,
+     shape model, regressor features and network, temporal model, static model, fusion, the
+     spine's npz writes, the metrics), read from ``VmHWM`` reset before each step;
    * ``reconstruct``: :func:`reconstruct_spine` alone on ``--recon-frames`` frames of real
      landmarks and masks (the shipped clip's, looped) with ``--recon-iterations`` iterations:
      the memory of one optimisation step does not depend on the number of steps, so a few
@@ -58,6 +61,58 @@ def memory_mb() -> dict[str, float]:
     return fields
 
 
+#: (module, function) of the analysis steps after the 2D stage that ``--steps`` measures; none
+#: calls another, so each peak is the step's own. Patched where the caller looks them up.
+STEPS = (
+    ("humanmovenet.reconstruct.fuse", "extract_back_contour"),
+    ("humanmovenet.reconstruct.static_model", "predict_shape"),
+    ("humanmovenet.reconstruct.regress", "frame_features"),
+    ("humanmovenet.reconstruct.regress", "predict_outputs"),
+    ("humanmovenet.reconstruct.temporal", "smooth_angles"),
+    ("humanmovenet.reconstruct.fuse", "estimate_static"),
+    ("humanmovenet.reconstruct.fuse", "fuse_spine"),
+    ("humanmovenet.pipeline", "save_dynamic_spine"),
+    ("humanmovenet.pipeline", "compute_metrics"),
+)
+
+
+def _reset_peak() -> bool:
+    """Reset ``VmHWM`` to the current RSS (Linux ``clear_refs`` 5); False where not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _measure_steps(sampler: _Sampler) -> None:
+    """Wrap every :data:`STEPS` function: its RSS before and after and its own peak go to
+    ``sampler.steps`` (the process peak so far is kept in ``sampler.hwm`` before each reset)."""
+    import functools
+    import importlib
+
+    for module_name, name in STEPS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+
+        def step(*a, _f=original, _name=name, **k):  # noqa: ANN002, ANN003, ANN202
+            before = memory_mb()
+            sampler.hwm = max(sampler.hwm, before["VmHWM"])
+            reset = _reset_peak()
+            t0 = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                after = memory_mb()
+                sampler.hwm = max(sampler.hwm, after["VmHWM"])
+                sampler.steps.append({"step": _name, "phase": sampler.phase,
+                                      "rss_before": before["VmRSS"], "rss_after": after["VmRSS"],
+                                      "peak": after["VmHWM"] if reset else None,
+                                      "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
+
+        setattr(module, name, functools.wraps(original)(step))
+
+
 def write_video(path: Path, frames_total: int, size: tuple[int, int] = SIZE) -> None:
     """Loop the clip's walking frames forwards and backwards into a ``size`` 30 fps video."""
     import av
@@ -88,6 +143,7 @@ class _Sampler:
                  partial: Path | None = None) -> None:  # fmt: skip
         self.every, self.period, self.limit_mb, self.partial = every, period, limit_mb, partial
         self.frames, self.phase, self.samples = 0, "start", []
+        self.hwm, self.steps = 0.0, []  # process peak before --steps resets; per-step peaks
         self.t0 = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -116,8 +172,10 @@ class _Sampler:
         self._stop.set()
         self._thread.join()
         self.record("end")
-        return {"seconds": round(time.perf_counter() - self.t0, 1),
-                "peak_rss_mb": memory_mb()["VmHWM"], "samples": self.samples}  # fmt: skip
+        peak = max(self.hwm, memory_mb()["VmHWM"])
+        out = {"seconds": round(time.perf_counter() - self.t0, 1), "peak_rss_mb": peak,
+               "samples": self.samples}  # fmt: skip
+        return out | ({"steps": self.steps} if self.steps else {})
 
 
 def _partial(stage: str) -> Path:
@@ -241,6 +299,8 @@ def stage_analyze(args: argparse.Namespace) -> dict:
         return original_reconstruct(*a, **k)
 
     pipeline._reconstruct_stage = reconstruct
+    if args.steps:
+        _measure_steps(sampler)
     from humanmovenet.reconstruct import FitConfig
 
     fit = FitConfig() if args.fit_iterations is None else FitConfig(iterations=args.fit_iterations)
@@ -321,6 +381,10 @@ def _print(name: str, result: dict) -> None:
     print(f"{name}: {result.get('frames')} frames in {result['seconds']:.0f} s, peak RSS "
           f"{result['peak_rss_mb']:.0f} MB; highest sampled RSS per phase: "
           + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))  # fmt: skip
+    for st in result.get("steps", []):
+        peak = "n/a" if st["peak"] is None else f"{st['peak']:7.0f}"
+        print(f"  step {st['step']:>22} RSS {st['rss_before']:7.0f} -> {st['rss_after']:7.0f}  "
+              f"peak {peak} MB  {st['seconds']:6.1f} s")  # fmt: skip
     for s in result["samples"]:
         if s["why"] == "frames" or s["why"] != "timer":
             print(f"  {s['phase']:>16} frames {s['frames']:>6}  RSS {s['VmRSS']:7.0f}  anon "
@@ -350,6 +414,8 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="analyze: keep the stage cache here (a re-run then skips the 2D "
                         "stage and measures the rest); default: a temporary folder")  # fmt: skip
+    parser.add_argument("--steps", action="store_true",
+                        help="analyze: also the peak of each step after the 2D stage (STEPS)")  # fmt: skip
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:  # child process: one stage, JSON on the last line of stdout
@@ -379,6 +445,8 @@ def main() -> None:
                     extra += ["--fit-iterations", str(args.fit_iterations)]
                 if args.cache_dir is not None:
                     extra += ["--cache-dir", str(args.cache_dir)]
+                if args.steps:
+                    extra += ["--steps"]
             report[stage] = _run_stage(stage, args, extra)
             _print(stage, report[stage])
             OUT.parent.mkdir(parents=True, exist_ok=True)
