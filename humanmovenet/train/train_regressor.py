@@ -22,6 +22,12 @@ blur-and-threshold (softer, slightly eroded/dilated edges like MediaPipe's masks
 contour is then extracted from that silhouette with the noisy landmarks, exactly as at run time.
 
 Two networks are trained with the same data and seed: with and without back-contour input.
+``--dropout p`` adds dropout after every hidden layer in training (default 0, the shipped
+model): without it the networks memorise the training subjects (training MAE pelvis 0.29°,
+lumbar 0.65° vs 1.51° / 4.79° on the validation subjects). Dropout 0.2 with 500 sequences
+improved the noise-model validation (pelvis 0.93° vs 1.11°, lumbar 2.61° vs 3.14° on seeds
+10450–10499) but not clearly the real-MediaPipe bends (``docs/regressor.md``, "Retraining
+attempts"), so the shipped model keeps the defaults.
 
 Run (data: ~11 s per sequence on a busy shared machine, so generate it in shards in
 parallel first; then features ~2 min and training ~2 × 3 min on one thread)::
@@ -30,7 +36,10 @@ parallel first; then features ~2 min and training ~2 × 3 min on one thread)::
     python -m humanmovenet.train.train_regressor --shard 1/2; wait
     python -m humanmovenet.train.train_regressor --out weights/regressor_frame.pt
 
-``--resume`` continues from the last checkpoint (``--checkpoint``).
+``--resume`` continues from the last checkpoint (``--checkpoint``). ``--data-key`` reuses a
+cache folder made by earlier engine sources (only when the change is known not to alter the
+data: ``0fc54144c2f5d853``, the shipped model's sequences, predates a speed-only change of
+``spine/body.py``).
 """
 
 from __future__ import annotations
@@ -309,6 +318,22 @@ def _standardise(model, x: np.ndarray, y: np.ndarray) -> None:
         model.y_std.copy_(torch.from_numpy(y.std(0) + 1e-3))
 
 
+def _training_net(model, dropout: float) -> torch.nn.Module:
+    """``model.net`` with dropout after every hidden activation, sharing its layers.
+
+    The layers are the model's own modules, so the saved state dict (and the shipped file's
+    format) is that of the plain :class:`FrameRegressor`; dropout acts only in training.
+    """
+    if dropout <= 0:
+        return model.net
+    layers: list[torch.nn.Module] = []
+    for m in model.net:
+        layers.append(m)
+        if isinstance(m, torch.nn.SiLU):
+            layers.append(torch.nn.Dropout(dropout))
+    return torch.nn.Sequential(*layers)
+
+
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """MAE per output in degrees."""
     with torch.no_grad():
@@ -326,7 +351,7 @@ def train(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     settings = {"bmi": list(TRAIN_BMI), "age": list(TRAIN_AGE), "fps": [3.0, 6.0],
                 "sizes": [192, 256, 320], "version": _DATA_VERSION}  # fmt: skip
-    key = source_key(settings)
+    key = args.data_key or source_key(settings)
     folder = Path(args.cache) / key
     seeds = list(range(args.seed_base, args.seed_base + args.sequences))
     t0 = time.perf_counter()
@@ -352,7 +377,8 @@ def train(args: argparse.Namespace) -> dict:
 
     ckpt_path = Path(args.checkpoint)
     state = torch.load(ckpt_path, weights_only=True) if args.resume and ckpt_path.exists() else None
-    run_id = f"{key}/d{args.draws}/s{args.seed}/n{args.sequences}/e{args.epochs}/b{args.batch}"
+    run_id = (f"{key}/d{args.draws}/s{args.seed}/n{args.sequences}/e{args.epochs}/b{args.batch}"
+              f"/h{args.hidden}x{args.depth}/p{args.dropout}")  # fmt: skip
     if state is not None and state.get("run") != run_id:
         raise SystemExit(
             f"--resume: the checkpoint {ckpt_path} belongs to run {state.get('run')!r}, not "
@@ -365,6 +391,7 @@ def train(args: argparse.Namespace) -> dict:
         x, y = data[xkey].astype(np.float32), data["y"].astype(np.float32)
         model = FrameRegressor(x.shape[1], args.hidden, args.depth)
         _standardise(model, x[~val], y[~val])
+        net = _training_net(model, args.dropout)
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         steps_per_epoch = math.ceil((~val).sum() / args.batch)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs,
@@ -381,12 +408,12 @@ def train(args: argparse.Namespace) -> dict:
             torch.randperm(len(xt), generator=gen)
         bar = tqdm(range(start, args.epochs), desc=f"train {name}")
         for epoch in bar:
-            model.train()
+            net.train()
             perm = torch.randperm(len(xt), generator=gen)
             total = 0.0
             for lo in range(0, len(perm), args.batch):
                 b = perm[lo : lo + args.batch]
-                pred = model(xt[b])
+                pred = net((xt[b] - model.x_mean) / model.x_std) * model.y_std + model.y_mean
                 err = (pred - yt[b]) / model.y_std
                 loss = (torch.nn.functional.smooth_l1_loss(err, torch.zeros_like(err), beta=0.1,
                                                            reduction="none") * weights).mean()  # fmt: skip
@@ -395,7 +422,7 @@ def train(args: argparse.Namespace) -> dict:
                 opt.step()
                 sched.step()
                 total += float(loss.detach()) * len(b)
-            model.eval()
+            net.eval()
             if epoch % 5 == 4 or epoch == args.epochs - 1:
                 mae = evaluate(model, x[val], y[val])
                 bar.set_postfix(loss=total / len(xt), val_lumbar=mae[1], val_pelvis=mae[0])
@@ -414,6 +441,7 @@ def train(args: argparse.Namespace) -> dict:
         "draws": args.draws, "examples": int(len(data["y"])), "validation_sequences": n_val,
         "train_bmi": json.dumps(TRAIN_BMI), "train_age": json.dumps(TRAIN_AGE),
         "movements": json.dumps(MOVEMENT_MIX), "data_key": key, "epochs": args.epochs,
+        "hidden": args.hidden, "depth": args.depth, "dropout": args.dropout,
         "validation_mae_deg": json.dumps(results),
         "target_residual_mm": float(residual.mean()),
     }  # fmt: skip
@@ -446,6 +474,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        help="dropout after each hidden layer in training (0 = none, the shipped model)",
+    )
+    parser.add_argument(
+        "--data-key",
+        default="",
+        help="use this cache folder instead of the one keyed by the current synthetic-engine "
+        "sources (e.g. after a change known not to alter the data); default: the current key",
+    )
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
