@@ -6,7 +6,9 @@ Two steps, both reproducible from fixed seeds:
    forward/backward bend or gait, random side camera, clothes, background, lighting), run the
    real MediaPipe landmarker (VIDEO mode, masks) and the model-based per-frame fit
    (:func:`humanmovenet.reconstruct.fit.fit_frames` with ``smooth_weight=0``, so every frame is
-   estimated on its own), compare with the commanded angles and fit the noise model
+   estimated on its own; or, with ``--noise-source regressor``, the default pipeline's learned
+   per-frame regressor, ``reconstruct_spine(..., temporal=False)``, i.e. exactly what the
+   GCN+LSTM is fed at run time), compare with the commanded angles and fit the noise model
    (:func:`fit_noise_model`): per-sequence bias, a slow AR(1) error with a time constant, white
    jitter with a heavy-tailed outlier mixture, and MediaPipe's dropout rate. Writes
    ``weights/temporal_noise.json``.
@@ -112,8 +114,14 @@ def render_per_frame(
     age_range: tuple[float, float] = TRAIN_AGE,
     bmi_range: tuple[float, float] = TRAIN_BMI,
     iterations: int = 250,
+    source: str = "fit",
 ) -> dict[str, np.ndarray | float | str | int]:
     """Render one synthetic sequence, run MediaPipe and the per-frame fit (no smoothing).
+
+    ``source`` picks the per-frame estimator: ``"fit"`` = ``fit_frames(smooth_weight=0)``
+    (average body shape); ``"regressor"`` = the default pipeline without the temporal model,
+    ``reconstruct_spine(kp, sil, body, temporal=False)`` (learned shape, learned per-frame
+    regressor), whose FrameFit angles are the GCN+LSTM's run-time input.
 
     Returns a dict with ``truth`` (T, 12) commanded angles, ``estimate`` (T, 12) fitted angles
     (NaN where MediaPipe missed the person), ``confidence`` (T,) mean landmark visibility,
@@ -143,7 +151,14 @@ def render_per_frame(
     t_mp = time.perf_counter() - t0
     kp, sil = pose.keypoints, pose.silhouettes
     t0 = time.perf_counter()
-    fit = fit_frames(kp, sil, body, None, FitConfig(iterations=iterations, smooth_weight=0.0))
+    if source == "regressor":
+        from humanmovenet.reconstruct import reconstruct_spine
+
+        _spine, fit, _static = reconstruct_spine(kp, sil, body, temporal=False)
+    elif source == "fit":
+        fit = fit_frames(kp, sil, body, None, FitConfig(iterations=iterations, smooth_weight=0.0))
+    else:
+        raise ValueError(f"source must be 'fit' or 'regressor', got {source!r}.")
     t_fit = time.perf_counter() - t0
     est = fit.angles.copy()
     est[~np.asarray(kp.detected, bool)] = np.nan
@@ -160,7 +175,8 @@ def render_per_frame(
     }
 
 
-def render_many(specs, fps: float, *, age_range, bmi_range, size: int = 512, iterations: int = 250):
+def render_many(specs, fps: float, *, age_range, bmi_range, size: int = 512, iterations: int = 250,
+                source: str = "fit"):  # fmt: skip
     """:func:`render_per_frame` over ``specs`` = [(seed, movement), ...] with one renderer."""
     from humanmovenet.body import create
     from humanmovenet.synth.render import Renderer
@@ -171,7 +187,7 @@ def render_many(specs, fps: float, *, age_range, bmi_range, size: int = 512, ite
         for seed, movement in specs:
             rec = render_per_frame(body, renderer, seed, movement, fps, size=size,
                                    age_range=age_range, bmi_range=bmi_range,
-                                   iterations=iterations)  # fmt: skip
+                                   iterations=iterations, source=source)  # fmt: skip
             err = np.degrees(np.nanmean(np.abs(rec["estimate"] - rec["truth"]), 0))
             print(f"seed {seed} {movement}: {len(rec['truth'])} frames, "
                   f"missed {int(np.isnan(rec['estimate'][:, 0]).sum())}, "
@@ -494,21 +510,30 @@ def measure(args) -> None:
     torch.set_num_threads(1)
     movements = ("forward_bend", "backward_bend", "gait")
     specs = [(args.noise_seed + i, movements[i % 3]) for i in range(args.noise_sequences)]
-    cache = ROOT / "benchmarks/results/temporal_noise_sequences.npz"
+    suffix = "" if args.noise_source == "fit" else f"_{args.noise_source}"
+    cache = ROOT / f"benchmarks/results/temporal_noise_sequences{suffix}.npz"
     if args.reuse_renders and cache.is_file():
         records = load_records(cache)
         print(f"reusing the per-frame estimates in {cache}")
     else:
-        records = render_many(specs, args.noise_fps, age_range=TRAIN_AGE, bmi_range=TRAIN_BMI)
+        records = render_many(specs, args.noise_fps, age_range=TRAIN_AGE, bmi_range=TRAIN_BMI,
+                              source=args.noise_source)  # fmt: skip
         save_records(cache, records)
     model, diag = fit_noise_model(records)
+    estimator = {
+        "fit": "fit_frames(smooth_weight=0, 250 iterations, average body shape)",
+        "regressor": "reconstruct_spine(kp, sil, body, temporal=False) (learned shape + the "
+        "learned per-frame regressor: the GCN+LSTM's run-time input)",
+    }[args.noise_source]
     doc = {
         "how": "python -m humanmovenet.train.train_temporal --measure-noise "
+        f"--noise-source {args.noise_source} "
         f"--noise-sequences {args.noise_sequences} --noise-fps {args.noise_fps} "
         f"--noise-seed {args.noise_seed}: anny renders 512x512 (random subject, side camera, "
-        "clothes, background, light), MediaPipe full (VIDEO mode), fit_frames(smooth_weight=0,"
-        " 250 iterations, average body shape), error = fit - commanded angle; see "
-        "fit_noise_model for the estimators. Radians and seconds.",
+        f"clothes, background, light), MediaPipe full (VIDEO mode), {estimator}, error = "
+        "estimate - commanded angle; see fit_noise_model for the estimators. Radians and "
+        "seconds.",
+        "noise_source": args.noise_source,
         "angle_names": list(ANGLE_NAMES),
         "model": model.to_json(),
         "diagnostics": diag,
@@ -528,6 +553,14 @@ def main(argv=None) -> None:
     p.add_argument("--noise-sequences", type=int, default=6)
     p.add_argument("--noise-fps", type=float, default=15.0)
     p.add_argument("--noise-seed", type=int, default=500_000)
+    p.add_argument(
+        "--noise-source",
+        choices=("fit", "regressor"),
+        default="fit",
+        help="--measure-noise: per-frame estimator to measure (fit = fit_frames(smooth_weight=0),"
+        " the shipped noise model; regressor = the default pipeline's per-frame regressor, "
+        "reconstruct_spine(temporal=False))",
+    )
     p.add_argument(
         "--reuse-renders",
         action="store_true",
