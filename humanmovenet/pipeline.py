@@ -460,6 +460,8 @@ def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, ke
         release_pages(silhouettes.masks)
     quality = FitQuality(fit.keypoint_error, fit.contour_error, fit.contour_coverage)
     camera_R, camera_K = np.asarray(fit.camera_R, float), np.asarray(fit.K, float)
+    del fit, _static
+    _return_freed_memory()  # the cache write's copies (spine validation) on a trimmed heap
 
     def write(folder: Path) -> None:
         save_dynamic_spine(folder / "dynamic_spine.npz", spine)
@@ -517,10 +519,11 @@ def _return_freed_memory() -> None:
     """Hand memory freed by the C libraries (MediaPipe, the decoder) back to the OS.
 
     glibc keeps freed heap pages mapped; ``malloc_trim`` releases them. On 1,200 frames of a
-    1080p video it lowered the resident memory after the 2D stage from 273 to 196 MB; called
-    again after the reconstruction of an 18,000-frame video it returns ~130 MB of freed
-    temporaries before the metrics' bootstrap allocates its replicates. A no-op where glibc is
-    not the C library.
+    1080p video it lowered the resident memory after the 2D stage from 273 to 196 MB. Also
+    called after the reconstruction (before its cache write, which validates copies of the
+    spine) and after the metrics: on an 18,000-frame video from the 2D cache the cache write's
+    peak went from 841 to 771 MB (``benchmarks/bench_video_memory.py --steps``). A no-op where
+    glibc is not the C library.
     """
     import ctypes
     import gc
@@ -587,6 +590,7 @@ def analyze(
     _return_freed_memory()  # the reconstruction's temporaries, before the metrics' bootstrap
     metrics = _metrics(spine, config.biomech)
     phenotype, no_phenotype = _phenotype(spine, metrics, config.classify)
+    _return_freed_memory()  # the bootstrap's replicates, before e.g. Analysis.save's copies
     flags = list(pose_flags)
     if metrics.movement not in VALIDATED_MOVEMENTS:
         flags.append(
