@@ -524,3 +524,30 @@ def test_alternating_hips_mean_gait_even_when_the_apparent_trunk_leans():
     assert detect_movement(trunk, flat, flat, fps, hip_difference=hips) == "gait"
     assert detect_movement(trunk, flat, flat, fps, hip_difference=0.05 * hips) == "forward_bend"
     assert detect_movement(trunk, flat, flat, fps) == "forward_bend"
+
+
+@pytest.mark.parametrize("chunk", [1, 7])
+def test_bootstrap_in_chunks_draws_the_same_numbers_as_all_at_once(monkeypatch, chunk):
+    # Long videos draw the replicates a few at a time; the per-series random streams must
+    # continue exactly where one all-at-once draw would, or metrics change with the chunk size.
+    from humanmovenet.biomech import uncertainty
+
+    t = np.linspace(0.0, 4.0, 81)
+    series = {"a": np.sin(t), "b": np.stack([np.cos(t), 0.5 * t], axis=1)}
+    confidence = np.linspace(0.4, 1.0, 81)
+
+    def stats(s):
+        return {"a_max": float(s["a"].max()), "b_mean": float(s["b"].mean()),
+                "b_ptp": float(np.ptp(s["b"][:, 0]))}  # fmt: skip
+
+    def run():
+        return uncertainty.bootstrap_statistics(series, stats, 20.0, confidence, 30, seed=3)
+
+    monkeypatch.setattr(uncertainty, "_REPLICATE_CHUNK", 10_000)  # all at once
+    whole = run()
+    monkeypatch.setattr(uncertainty, "_REPLICATE_CHUNK", chunk)
+    parts = run()
+    for k in whole.replicates:
+        np.testing.assert_array_equal(parts.replicates[k], whole.replicates[k])
+        np.testing.assert_array_equal(parts.simex[k], whole.simex[k])
+    assert np.ptp(whole.replicates["a_max"]) > 0  # the replicates do differ
