@@ -101,10 +101,10 @@ def standing_frames(
     less than ``max_speed`` trunk lengths per second. These limits are wide because the chords of
     a person standing upright can lean 12–14° in the image (a tilted camera, MediaPipe's hip
     placement); slow early and late frames of a bend pass them too, so with ``tolerance_deg``
-    set the person's own standing posture is found first: the candidate trunk inclination shared by the most candidates (within
-    ``tolerance_deg / 2``), then the median thigh inclination of those frames; a frame is standing
-    when its trunk and thigh inclinations (signed) are both within ``tolerance_deg`` of that
-    posture. ``tolerance_deg=None`` keeps every candidate. If fewer than ``min_frames`` frames
+    set the person's own standing posture is found first: the candidate trunk inclination
+    shared by the most candidates (within ``tolerance_deg / 2``), then the median thigh
+    inclination of the candidates near it; a frame is standing when its trunk and thigh
+    inclinations (signed) are both within ``tolerance_deg`` of that posture. ``tolerance_deg=None`` keeps every candidate. If fewer than ``min_frames`` frames
     qualify, the ``min_frames`` frames with the most upright trunk are returned instead.
 
     Args:
