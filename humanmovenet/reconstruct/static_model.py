@@ -288,6 +288,13 @@ def shape_features(
     valid = np.ones(len(masks), bool) if silhouettes.valid is None else silhouettes.valid
     scale = float(silhouettes.scale)
     rows = []
+    series: dict[str, np.ndarray] = {}  # each landmark series once, not once per frame (O(T²))
+
+    def landmark(name: str) -> np.ndarray:
+        if name not in series:
+            series[name] = _landmark(keypoints, name)
+        return series[name]
+
     for t in np.flatnonzero(standing & np.asarray(valid, bool)):
         prof = _silhouette_profile(masks[t], sign)
         if prof is None:
@@ -296,14 +303,14 @@ def shape_features(
 
         def point(name: str, t: int = t) -> np.ndarray:
             if name in ("nose",):
-                return _landmark(keypoints, name)[t] * scale
-            return _mid(keypoints, name)[t] * scale
+                return landmark(name)[t] * scale
+            return 0.5 * (landmark(f"left_{name}")[t] + landmark(f"right_{name}")[t]) * scale
 
         lengths = [np.linalg.norm(point(b) - point(a)) / height for _, a, b in _SEGMENTS]
         heights = [(point(name) - base) @ up / height for name in _HEIGHTS]
         spreads = []
         for name in ("shoulder", "hip"):
-            d = _landmark(keypoints, f"left_{name}")[t] - _landmark(keypoints, f"right_{name}")[t]
+            d = landmark(f"left_{name}")[t] - landmark(f"right_{name}")[t]
             spreads.append(np.linalg.norm(d) * scale / height)
         rows.append(np.concatenate([[area], profile.ravel(), lengths, heights, spreads]))
     if not rows:
