@@ -137,6 +137,25 @@ def _active_span(phase: np.ndarray, trunk: np.ndarray) -> tuple[int, int]:
     return int(active[0]), int(active[-1])
 
 
+def _bend_metrics(spine: DynamicSpine, movement: str):
+    """``compute_metrics`` of ``spine`` as ``movement`` (no bootstrap), inputs checked."""
+    from humanmovenet.biomech import compute_metrics
+
+    if movement not in SCALAR_FEATURES:
+        raise ValueError(
+            f"movement must be one of {tuple(SCALAR_FEATURES)}, got {movement!r}; the "
+            "classifier uses forward and backward bends."
+        )
+    if not isinstance(spine, DynamicSpine):
+        raise ValueError(
+            f"{movement}: expected a humanmovenet.types.DynamicSpine, got {type(spine).__name__}."
+        )
+    try:
+        return compute_metrics(spine, movement=movement, n_bootstrap=0)
+    except ValueError as err:
+        raise ValueError(f"{movement}: cannot measure this spine: {err}") from err
+
+
 def movement_features(spine: DynamicSpine, movement: str) -> MovementFeatures:
     """Scalars and trajectories of one movement of one person.
 
@@ -153,21 +172,7 @@ def movement_features(spine: DynamicSpine, movement: str) -> MovementFeatures:
     Shapes:
         spine.positions: (T, 25, 3) → scalars (S,), trajectories (4, TRAJECTORY_LENGTH).
     """
-    from humanmovenet.biomech import compute_metrics
-
-    if movement not in SCALAR_FEATURES:
-        raise ValueError(
-            f"movement must be one of {tuple(SCALAR_FEATURES)}, got {movement!r}; the "
-            "classifier uses forward and backward bends."
-        )
-    if not isinstance(spine, DynamicSpine):
-        raise ValueError(
-            f"{movement}: expected a humanmovenet.types.DynamicSpine, got {type(spine).__name__}."
-        )
-    try:
-        m = compute_metrics(spine, movement=movement, n_bootstrap=0)
-    except ValueError as err:
-        raise ValueError(f"{movement}: cannot measure this spine: {err}") from err
+    m = _bend_metrics(spine, movement)
     notes: list[str] = []
     values = []
     for f in SCALAR_FEATURES[movement]:
@@ -279,18 +284,7 @@ def candidate_features(spine: DynamicSpine, movement: str) -> dict[str, float]:
     Shapes:
         spine.positions: (T, 25, 3) → a dict of floats.
     """
-    from humanmovenet.biomech import compute_metrics
-
-    if movement not in SCALAR_FEATURES:
-        raise ValueError(f"movement must be one of {tuple(SCALAR_FEATURES)}, got {movement!r}.")
-    if not isinstance(spine, DynamicSpine):
-        raise ValueError(
-            f"{movement}: expected a humanmovenet.types.DynamicSpine, got {type(spine).__name__}."
-        )
-    try:
-        m = compute_metrics(spine, movement=movement, n_bootstrap=0)
-    except ValueError as err:
-        raise ValueError(f"{movement}: cannot measure this spine: {err}") from err
+    m = _bend_metrics(spine, movement)
     phase = np.asarray(m.phase)
     standing = phase == 0
 
