@@ -25,7 +25,8 @@ as ``failed`` with the reason, and the batch goes on.
 **Executors.** ``"local"``: ``workers`` spawned processes on this machine (torch threads per
 worker = cores // workers, at least 1). ``"ray"``: Ray remote tasks (``pip install
 'humanmovenet[batch]'``) on a local Ray instance started here, or on the cluster at
-``address``; the same manifest, resume and timeout logic.
+``address``; each task reserves one CPU and runs one torch thread (the driver's core count
+says nothing about the node a task lands on); the same manifest, resume and timeout logic.
 """
 
 from __future__ import annotations
@@ -352,8 +353,14 @@ def _import_ray():  # noqa: ANN202
     return ray
 
 
-def _run_ray(tasks: list, workers: int, threads: int, address: str | None,
-             timeout_s: float | None, on_done) -> int:  # noqa: ANN001  # fmt: skip
+# A Ray task reserves this many CPUs and runs this many torch/OpenMP threads: the two agree, so
+# a node's scheduler never places more threads than cores (the driver's core count says nothing
+# about the node a task lands on).
+_RAY_TASK_CPUS = 1
+
+
+def _run_ray(tasks: list, workers: int, address: str | None, timeout_s: float | None,
+             on_done) -> int:  # noqa: ANN001  # fmt: skip
     """Ray remote tasks, at most ``workers`` in flight; returns the cluster's CPU count."""
     ray = _import_ray()
     started_here = False
@@ -366,14 +373,14 @@ def _run_ray(tasks: list, workers: int, threads: int, address: str | None,
         started_here = True
     try:
         cpus = int(ray.cluster_resources().get("CPU", workers))
-        remote = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
+        remote = ray.remote(num_cpus=_RAY_TASK_CPUS, max_retries=0)(_ray_task)
         pending = deque(tasks)
         running: dict[Any, tuple[Any, float]] = {}
         in_flight = max(1, min(workers, cpus))
         while pending or running:
             while pending and len(running) < in_flight:
                 key, args = pending.popleft()
-                running[remote.remote(*args, threads)] = (key, time.monotonic())
+                running[remote.remote(*args, _RAY_TASK_CPUS)] = (key, time.monotonic())
             done, _ = ray.wait(list(running), num_returns=1, timeout=0.2)
             for ref in done:
                 key, t0 = running.pop(ref)
@@ -606,13 +613,13 @@ def run_batch(
             print(f"[{n_done}/{n_todo}] {rec['status']:6s} {names[k]} "
                   f"({rec['seconds']:.1f} s){tail}", file=sys.stderr)  # fmt: skip
 
-    threads = max(1, cores // workers)
     if tasks:
         if executor == "local":
+            threads = max(1, cores // workers)
             _LocalPool(min(workers, len(tasks)), threads, out / "logs").run(tasks, timeout_s,
                                                                             on_done)  # fmt: skip
         else:
-            _run_ray(tasks, workers, threads, address, timeout_s, on_done)
+            _run_ray(tasks, workers, address, timeout_s, on_done)
     items = [records[k] for k in range(len(paths))]
     try:
         _write_csv(manifest_path, MANIFEST_FIELDS, manifest_rows())
