@@ -511,8 +511,9 @@ def _phenotype(
 _RECONSTRUCTION_WEIGHTS = ("body_", "regressor", "temporal", "static", "landmark_noise")
 
 
-def _reconstruction_weights() -> dict[str, str]:
-    return {k: v for k, v in _weights_provenance().items() if k.startswith(_RECONSTRUCTION_WEIGHTS)}
+def _reconstruction_weights(weights: dict[str, str]) -> dict[str, str]:
+    """The entries of :func:`_weights_provenance` the reconstruction depends on."""
+    return {k: v for k, v in weights.items() if k.startswith(_RECONSTRUCTION_WEIGHTS)}
 
 
 def _return_freed_memory() -> None:
@@ -584,7 +585,8 @@ def analyze(
             f"at least {MIN_FRAMES}. Give a video of the whole movement (or widen "
             "VideoConfig start/stop, or raise target_fps)."
         )
-    rec_key = _key(pose_key, c["reconstruct"], _reconstruction_weights())
+    weights = _weights_provenance()  # hashed once: the cache key and the provenance
+    rec_key = _key(pose_key, c["reconstruct"], _reconstruction_weights(weights))
     spine, quality, camera_R, camera_K = _reconstruct_stage(keypoints, silhouettes, config,
                                                             stage_cache, rec_key)  # fmt: skip
     _return_freed_memory()  # the reconstruction's temporaries, before the metrics' bootstrap
@@ -601,7 +603,7 @@ def analyze(
     provenance = {
         "version": __version__,
         "video_sha256": video_sha,
-        "weights_sha256": _weights_provenance(),
+        "weights_sha256": weights,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cache_keys": {"pose2d": pose_key, "reconstruct": rec_key},

@@ -131,7 +131,8 @@ def test_a_retrained_reconstruction_model_is_not_served_from_the_cache(
         calls.append(1)
         return real(*args, **kwargs)
 
-    hashes = pipeline._reconstruction_weights()
+    provenance = pipeline._weights_provenance()
+    hashes = pipeline._reconstruction_weights(provenance)
     assert "regressor_frame.pt" in hashes and "temporal_gcn_lstm.pt" in hashes
     monkeypatch.setattr(pipeline, "estimate_pose", boom)
     monkeypatch.setattr(pipeline, "reconstruct_spine", counted)
@@ -139,8 +140,8 @@ def test_a_retrained_reconstruction_model_is_not_served_from_the_cache(
                             cache_dir=str(cache_dir))  # fmt: skip
     analyze(CLIP, config)
     assert calls == []  # same files: cached
-    monkeypatch.setattr(pipeline, "_reconstruction_weights",
-                        lambda: hashes | {"regressor_frame.pt": "0" * 64})  # fmt: skip
+    monkeypatch.setattr(pipeline, "_weights_provenance",
+                        lambda: provenance | {"regressor_frame.pt": "0" * 64})  # fmt: skip
     analyze(CLIP, config)
     assert calls == [1]
 
