@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,67 @@ def test_tiny_training_run_writes_loadable_weights(tmp_path):
     assert y.shape == x.shape and np.isfinite(y).all()
     main(argv + ["--resume"])  # already at the last step: loads the checkpoint, trains nothing
     assert torch.load(out, weights_only=True)["meta_json"]
+
+
+def _real_records(n: int = 20, fps: float = 8.0) -> list[dict]:
+    """Real-pair-like records: a bend, an estimate with a constant offset (1.5 rad on pelvis
+    and lumbar) plus an error growing with the bend (the kind real pairs carry), a missed
+    frame, and the first frames standing."""
+    rng = np.random.default_rng(5)
+    recs = []
+    for i in range(n):
+        truth = _bend(40, fps)
+        est = truth + 1.5 * (np.arange(A) < 2) + 0.2 * truth + rng.normal(0, 0.01, truth.shape)
+        est[20] = np.nan
+        standing = np.arange(40) < 6
+        recs.append({"estimate": est, "truth": truth, "confidence": np.full(40, 0.9),
+                     "standing": standing, "fps": fps, "movement": "forward_bend",
+                     "index": i})  # fmt: skip
+    return recs
+
+
+def test_real_pairs_aligned_on_standing_and_resampled():
+    from humanmovenet.train.train_temporal import prepare_real, sample_real_window, split_real
+
+    recs = _real_records(20)
+    prep = prepare_real(recs, fps=10.0)
+    r = prep[0]
+    assert len(r["estimate"]) == 50  # 39 intervals at 8 fps → 48.75 at 10 fps, rounded
+    # the target is the truth moved onto the estimate in the standing frames (the offset of
+    # 1.5 rad is gone; the bend-dependent 20 % error is what remains to be learned)
+    err = r["estimate"][:5] - r["target"][:5]
+    assert np.abs(err).max() < 0.05
+    late = r["estimate"][-1] - r["target"][-1]
+    b = _bend(40, 8.0)
+    np.testing.assert_allclose(late, 0.2 * (b[-1] - b[0]), atol=0.05)
+    x, c, y, fps = sample_real_window(r, np.random.default_rng(0), 64)
+    assert x.shape == c.shape == y.shape == (64, A) and fps == 10.0
+    assert (c[~np.isfinite(x)] == 0).all() and np.isfinite(y).all()
+    train, val = split_real(recs)
+    assert [int(v["index"]) for v in val] == [9, 19] and len(train) == 18
+
+
+def test_tiny_training_run_with_real_pairs(tmp_path):
+    from humanmovenet.train.train_temporal import main, save_records
+
+    pairs = tmp_path / "pairs.npz"
+    save_records(pairs, _real_records(20))
+    out, ckpt = tmp_path / "t.pt", tmp_path / "ck.pt"
+    argv = ["--steps", "2", "--batch", "4", "--length", "24", "--eval-every", "1",
+            "--real-pairs", str(pairs), "--real-fraction", "0.5",
+            "--out", str(out), "--checkpoint", str(ckpt)]  # fmt: skip
+    main(argv)
+    meta = json.loads(torch.load(out, weights_only=True)["meta_json"])
+    assert meta["real_pairs"]["windows_per_batch"] == 2
+    assert meta["real_pairs"]["training_clips"] == 18
+    assert "real_bidirectional" in meta["history"][-1]
+    # fine-tuning from that file starts from its weights
+    out2 = tmp_path / "t2.pt"
+    main(argv[:-4] + ["--init", str(out), "--lr", "0", "--out", str(out2),
+                      "--checkpoint", str(tmp_path / "ck2.pt")])  # fmt: skip
+    a, b = torch.load(out, weights_only=True), torch.load(out2, weights_only=True)
+    for k in a["bidirectional"]:
+        torch.testing.assert_close(a["bidirectional"][k], b["bidirectional"][k])
+    with pytest.raises(ValueError, match="real-fraction"):
+        main(argv[:-4] + ["--real-fraction", "0", "--out", str(out2), "--checkpoint",
+                          str(tmp_path / "ck3.pt")])  # fmt: skip

@@ -18,6 +18,20 @@ Two steps, both reproducible from fixed seeds:
    bidirectional and a causal :class:`~humanmovenet.reconstruct.temporal.TemporalGCNLSTM` to
    recover the truth. Writes ``weights/temporal_gcn_lstm.pt`` (both state dicts + metadata).
 
+3. ``--build-real-pairs``: *real pairs* — the shipped per-frame regressor's output on real
+   MediaPipe of rendered bends → the true angles. The renders are the classifier's cached
+   training subjects (``train_classifier_video``: ``train_seed7000_fps8_s384``, 150 subjects ×
+   forward/backward bend, ``SeedSequence([7000, i])``); the per-frame estimate is
+   ``reconstruct_spine(kp, sil, body, temporal=False)`` (exactly the GCN+LSTM's run-time
+   input) and the truth :func:`humanmovenet.train.train_regressor.sequence_targets` of the
+   re-generated posed sequence (the regressor's own targets, i.e. the convention the temporal
+   model outputs), checked against the cached ground-truth spine. Cached in one NPZ
+   (:data:`REAL_PAIRS`). ``--real-pairs FILE --real-fraction 0.5`` then mixes such windows into
+   every batch (:func:`sample_real_window`: the truth re-aligned to the estimate on the true
+   standing frames, since every reported angle is a change from standing; the same random
+   offset and dropout augmentation as the synthetic windows); ``--init FILE`` fine-tunes a
+   trained model instead of starting from scratch.
+
 Training subjects use seeds ``< HELD_OUT_SEED_START`` and age 20–65 y, BMI 18–31; the benchmark
 (``benchmarks/bench_temporal.py``) uses seeds ≥ ``HELD_OUT_SEED_START`` and the shifted ranges
 :data:`HELD_OUT_AGE`, :data:`HELD_OUT_BMI`.
@@ -27,6 +41,9 @@ Run::
     python -m humanmovenet.train.train_temporal --measure-noise      # ~5 min, renders
     python -m humanmovenet.train.train_temporal                      # ~10 min on 2 cores
     python -m humanmovenet.train.train_temporal --resume             # continue a checkpoint
+    python -m humanmovenet.train.train_temporal --build-real-pairs   # ~10 min, no rendering
+    python -m humanmovenet.train.train_temporal --real-pairs benchmarks/results/temporal_real_pairs.npz \
+        --real-fraction 0.5 --out benchmarks/results/temporal_real.pt
 """
 
 from __future__ import annotations
@@ -49,6 +66,17 @@ from humanmovenet.synth.subject import sample_subject
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "weights" / "temporal_gcn_lstm.pt"
 NOISE_JSON = ROOT / "weights" / "temporal_noise.json"
+#: Default cache of the real (regressor output → truth) pairs.
+REAL_PAIRS = ROOT / "benchmarks" / "results" / "temporal_real_pairs.npz"
+#: The classifier's cached training renders (2D results + true spines) the real pairs come from.
+REAL_PAIRS_2D = (Path.home() / ".cache" / "humanmovenet" / "bench_classify_video"
+                 / "train_seed7000_fps8_s384")  # fmt: skip
+#: Real-pair clips are resampled to this frame rate (the renders are 8 fps, below the trained
+#: 10–30 fps; the validation bends and the suite run at 10 fps).
+REAL_FPS = 10.0
+#: Real-pair subjects with ``i % REAL_VAL_EVERY == REAL_VAL_EVERY - 1`` are kept out of training
+#: (the validation loss of the real windows).
+REAL_VAL_EVERY = 10
 
 #: Seeds at and above this are never used for training (benchmarks draw from here on).
 HELD_OUT_SEED_START = 900_000
@@ -357,6 +385,201 @@ def load_noise(path: Path = NOISE_JSON) -> NoiseModel:
     return NoiseModel.from_json(json.loads(Path(path).read_text())["model"])
 
 
+# --------------------------------------------------------------------------- real pairs
+
+
+def _parse_2d_folder(folder: Path) -> tuple[int, float]:
+    """(subject seed, fps) of a ``train_classifier_video`` 2D cache folder name.
+
+    Only a *training* folder (``train_seed<seed>_fps<fps>_s<size>``) is accepted: the
+    classifier's held-out subjects (``test_…``) must stay unseen.
+    """
+    import re
+
+    m = re.fullmatch(r"train_seed(\d+)_fps([0-9.]+)_s(\d+)", Path(folder).name)
+    if m is None:
+        raise ValueError(
+            f"{folder}: expected a train_classifier_video training cache folder named "
+            "train_seed<seed>_fps<fps>_s<size> (held-out test_… folders are refused); run "
+            "`python -m humanmovenet.train.train_classifier_video` to make it."
+        )
+    return int(m.group(1)), float(m.group(2))
+
+
+def real_pair(body, folder: Path, seed: int, index: int, movement: str, fps: float) -> dict:
+    """One real pair: the regressor's per-frame angles and the truth of one cached render.
+
+    The subject and motion are re-generated exactly as ``train_classifier_video.build`` drew
+    them (``SeedSequence([seed, i])`` with phenotype ``PHENOTYPE_LABELS[i % 3]``; the bend from
+    ``SeedSequence([seed, i, 1 + len(movement)])``), posed, and checked against the cached
+    ground-truth spine (vertebra frames within 1e-4).
+
+    Returns:
+        ``estimate`` (T, 12) radians, NaN where MediaPipe missed the person; ``confidence``
+        (T,); ``truth`` (T, 12) (:func:`train_regressor.sequence_targets`); ``standing`` (T,)
+        bool, the true standing phase; ``fps``, ``movement``, ``index``.
+
+    Raises:
+        ValueError: the re-generated motion does not match the cached truth.
+    """
+    from humanmovenet.io.arrays import load_keypoints, load_silhouettes
+    from humanmovenet.io.export_npz import load_dynamic_spine
+    from humanmovenet.reconstruct import reconstruct_spine
+    from humanmovenet.synth.sequence import pose_sequence
+    from humanmovenet.train.train_regressor import sequence_targets
+    from humanmovenet.types import PHENOTYPE_LABELS, MovementPhase
+
+    stem = Path(folder) / f"{index:04d}_{movement}"
+    kp = load_keypoints(f"{stem}_kp.npz")
+    sil = load_silhouettes(f"{stem}_sil.npz")
+    truth_spine = load_dynamic_spine(f"{stem}_truth.npz")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    subject = sample_subject(rng, phenotype=PHENOTYPE_LABELS[index % len(PHENOTYPE_LABELS)])
+    mv_rng = np.random.default_rng(np.random.SeedSequence([seed, index, 1 + len(movement)]))
+    motion = generate_motion(subject, movement, mv_rng, fps=fps)
+    posed = pose_sequence(subject, motion, body)
+    dev = float(np.abs(np.asarray(posed.vertebra_frames) - truth_spine.frames).max())
+    if posed.num_frames != kp.num_frames or dev > 1e-4:
+        raise ValueError(
+            f"{stem}: the re-generated motion does not match the cached truth (frames "
+            f"{posed.num_frames} vs {kp.num_frames}, max frame deviation {dev:.2g}); was the "
+            "cache made with another seed or synth version?"
+        )
+    truth, _residual = sequence_targets(posed, body)
+    _spine, fit, _static = reconstruct_spine(kp, sil, body, temporal=False)
+    est = np.asarray(fit.angles, dtype=np.float64).copy()
+    detected = np.asarray(kp.detected, bool)
+    est[~detected] = np.nan
+    conf = np.where(detected, np.clip(np.nan_to_num(fit.visibility, nan=0.0), 0.0, 1.0), 0.0)
+    return {
+        "estimate": est,
+        "confidence": conf,
+        "truth": np.asarray(truth, dtype=np.float64),
+        "standing": np.asarray(motion.phase) == int(MovementPhase.STANDING),
+        "fps": float(fps),
+        "movement": movement,
+        "index": int(index),
+    }
+
+
+def build_real_pairs(folder: Path = REAL_PAIRS_2D, out: Path = REAL_PAIRS) -> list[dict]:
+    """:func:`real_pair` for every cached subject and bend of ``folder``; writes ``out`` (NPZ).
+
+    Resumable: pairs already in ``out`` are kept (it is rewritten every 20 clips).
+    """
+    from tqdm import tqdm
+
+    from humanmovenet.body import create
+
+    torch.set_num_threads(1)
+    seed, fps = _parse_2d_folder(folder)
+    stems = sorted(p.name[: -len("_kp.npz")] for p in Path(folder).glob("*_kp.npz"))
+    if not stems:
+        raise ValueError(f"{folder}: no *_kp.npz renders found.")
+    done = load_records(out) if Path(out).is_file() else []
+    have = {(int(r["index"]), str(r["movement"])) for r in done}
+    body = create("anny")
+    records = list(done)
+    for n, stem in enumerate(tqdm(stems, desc="real pairs", unit="clip")):
+        index, movement = int(stem[:4]), stem[5:]
+        if (index, movement) in have:
+            continue
+        records.append(real_pair(body, folder, seed, index, movement, fps))
+        if n % 20 == 19:
+            save_records(out, records)
+    save_records(out, records)
+    err = np.concatenate([r["estimate"] - r["truth"] for r in records])
+    print(f"wrote {out}: {len(records)} clips, {len(err)} frames; per-frame MAE deg "
+          f"{np.round(np.degrees(np.nanmean(np.abs(err), 0)), 2).tolist()}")  # fmt: skip
+    return records
+
+
+def _resample_time(x: np.ndarray, n_out: int) -> np.ndarray:
+    """Linear resampling of (T, …) along time to ``n_out`` frames (a NaN neighbour gives NaN)."""
+    t = x.shape[0]
+    src = np.linspace(0.0, t - 1.0, n_out)
+    lo = np.floor(src).astype(int).clip(0, t - 1)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (src - lo).reshape((-1,) + (1,) * (x.ndim - 1))
+    return (1 - w) * x[lo] + w * x[hi]
+
+
+def prepare_real(records, fps: float = REAL_FPS) -> list[dict]:
+    """Real pairs resampled to ``fps`` with the truth aligned on the true standing frames.
+
+    Every angle humanmovenet reports is a change from the standing frames, so the per-clip
+    offset between estimate and truth is irrelevant: the target is ``truth + mean over the
+    standing frames of (estimate − truth)`` per angle (the whole clip's median error if no
+    standing frame was observed). What is left for the model is the error's change during
+    the movement — the regressor's pose-dependent bias and its jitter.
+
+    Shapes:
+        each returned record: ``estimate``, ``target`` (T', 12), ``confidence`` (T',).
+    """
+    out = []
+    for r in records:
+        est, truth = np.asarray(r["estimate"], float), np.asarray(r["truth"], float)
+        standing = np.asarray(r["standing"], bool)
+        err = est - truth
+        ok = standing & np.isfinite(err).all(1)
+        off = err[ok].mean(0) if ok.any() else np.nanmedian(err, 0)
+        n_out = int(round((len(est) - 1) * fps / float(r["fps"]))) + 1
+        out.append({
+            "estimate": _resample_time(est, n_out),
+            "target": _resample_time(truth + off, n_out),
+            "confidence": _resample_time(np.asarray(r["confidence"], float), n_out),
+            "index": int(r["index"]),
+            "movement": str(r["movement"]),
+        })  # fmt: skip
+    return out
+
+
+def sample_real_window(rec: dict, rng: np.random.Generator, length: int, fps: float = REAL_FPS):
+    """One training window from a prepared real pair (:func:`prepare_real`).
+
+    The clip is cropped to ``length`` frames at a random start, or padded by holding its last
+    frame (a person standing still afterwards); both estimate and target get the same random
+    constant offset per angle (±0.3 rad) as the synthetic windows, and the estimate the same
+    NaN dropouts (start rate U(0, 0.04) per frame, 1–10 frames).
+
+    Shapes:
+        → noisy (L, 12) with NaN gaps, confidence (L, 12), target (L, 12), fps ().
+    """
+    est, tgt, conf = rec["estimate"].copy(), rec["target"].copy(), rec["confidence"].copy()
+    t = len(est)
+    if t < length:
+        pad = length - t
+        est = np.concatenate([est, np.repeat(est[-1:], pad, 0)])
+        tgt = np.concatenate([tgt, np.repeat(tgt[-1:], pad, 0)])
+        conf = np.concatenate([conf, np.repeat(conf[-1:], pad, 0)])
+    start = int(rng.integers(0, len(est) - length + 1))
+    sl = slice(start, start + length)
+    offset = rng.uniform(-0.3, 0.3, size=A)
+    noisy, target = est[sl] + offset, tgt[sl] + offset
+    c = np.repeat(conf[sl, None], A, 1)
+    add_dropouts(noisy, rng, rate=float(rng.uniform(0.0, 0.04)))
+    bad = ~np.isfinite(noisy)
+    noisy[bad] = np.nan
+    c[bad] = 0.0
+    return noisy, c, target, fps
+
+
+def make_real_batch(records, rng: np.random.Generator, n: int, length: int):
+    """``n`` windows of randomly drawn prepared real pairs as float32 tensors."""
+    picks = rng.integers(0, len(records), size=n)
+    pairs = [sample_real_window(records[int(i)], rng, length) for i in picks]
+    xs, cs, ys, fs = zip(*pairs, strict=True)
+    as_t = lambda a: torch.as_tensor(np.stack(a), dtype=torch.float32)  # noqa: E731
+    return as_t(xs), as_t(cs), as_t(ys), torch.as_tensor(fs, dtype=torch.float32)
+
+
+def split_real(records) -> tuple[list[dict], list[dict]]:
+    """(training, validation) real pairs by subject (:data:`REAL_VAL_EVERY`)."""
+    val = [r for r in records if int(r["index"]) % REAL_VAL_EVERY == REAL_VAL_EVERY - 1]
+    train = [r for r in records if int(r["index"]) % REAL_VAL_EVERY != REAL_VAL_EVERY - 1]
+    return train, val
+
+
 # --------------------------------------------------------------------------- training data
 
 
@@ -441,6 +664,19 @@ def train(args) -> None:
     noise = NoiseModel.from_json(noise_doc["model"])
     models = {"bidirectional": TemporalGCNLSTM(causal=False, hidden=args.hidden),
               "causal": TemporalGCNLSTM(causal=True, hidden=args.hidden)}  # fmt: skip
+    if args.init:  # fine-tune a trained model (e.g. the shipped one)
+        init = torch.load(args.init, map_location="cpu", weights_only=True)
+        for k, m in models.items():
+            m.load_state_dict(init[k])
+        print(f"initialised from {args.init}")
+    real_train, real_val, n_real = [], [], 0
+    if args.real_pairs:
+        if not 0.0 < args.real_fraction <= 1.0:
+            raise ValueError(f"--real-fraction must be in (0, 1], got {args.real_fraction}.")
+        real_train, real_val = split_real(prepare_real(load_records(Path(args.real_pairs))))
+        n_real = int(round(args.batch * args.real_fraction))
+        print(f"real pairs: {len(real_train)} training clips, {len(real_val)} validation clips, "
+              f"{n_real} of {args.batch} windows per batch")  # fmt: skip
     params = [p for m in models.values() for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps,
@@ -458,11 +694,21 @@ def train(args) -> None:
     # Validation: fixed training-side seeds not used by the batches (the batch seeds are
     # 1 + step * batch + i < 600_000; validation 700_000+).
     val = make_batch(range(700_000, 700_000 + 64), noise, args.length)
+    vals_real = None
+    if real_val:  # every held-out subject's clips, one fixed window each
+        rng_val = np.random.default_rng([args.seed, 2])
+        pairs = [sample_real_window(r, rng_val, args.length) for r in real_val]
+        vals_real = tuple(torch.as_tensor(np.stack(a), dtype=torch.float32)
+                          for a in zip(*pairs, strict=True))  # fmt: skip
     t0, start = time.perf_counter(), step
     bar = tqdm(range(step, args.steps), initial=step, total=args.steps, desc="temporal")
     for step in bar:
-        seeds = [1 + step * args.batch + i for i in range(args.batch)]
+        seeds = [1 + step * args.batch + i for i in range(args.batch - n_real)]
         x, c, y, fps = make_batch(seeds, noise, args.length)
+        if n_real:
+            rng = np.random.default_rng([args.seed, 1, step])
+            xr, cr, yr, fr = make_real_batch(real_train, rng, n_real, args.length)
+            x, c, y, fps = (torch.cat(p) for p in ((x, xr), (c, cr), (y, yr), (fps, fr)))
         opt.zero_grad()
         loss = sum(_loss(m, x, c, y, fps) for m in models.values())
         loss.backward()
@@ -472,8 +718,11 @@ def train(args) -> None:
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
             with torch.no_grad():
                 vals = {k: float(_loss(m, *val)) for k, m in models.items()}
-            history.append({"step": step + 1, "train_loss": float(loss), **vals})
-            bar.set_postfix({k[:4]: f"{v:.4f}" for k, v in vals.items()})
+                if vals_real is not None:
+                    vals.update({f"real_{k}": float(_loss(m, *vals_real))
+                                 for k, m in models.items()})  # fmt: skip
+            history.append({"step": step + 1, "train_loss": float(loss.detach()), **vals})
+            bar.set_postfix({k[:6]: f"{v:.4f}" for k, v in vals.items()})
             torch.save({"models": {k: m.state_dict() for k, m in models.items()},
                         "opt": opt.state_dict(), "sched": sched.state_dict(),
                         "step": step + 1, "history": history}, ckpt)  # fmt: skip
@@ -489,6 +738,21 @@ def train(args) -> None:
         "train_age": list(TRAIN_AGE),
         "train_bmi": list(TRAIN_BMI),
         "noise_model": noise_doc["model"],
+        "init": str(args.init) if args.init else None,
+        "lr": args.lr,
+        "real_pairs": None
+        if not args.real_pairs
+        else {
+            "file": Path(args.real_pairs).name,
+            "fraction": args.real_fraction,
+            "windows_per_batch": n_real,
+            "training_clips": len(real_train),
+            "validation_clips": len(real_val),
+            "what": "reconstruct_spine(temporal=False) angles on real MediaPipe of the "
+            "classifier's training renders (train_classifier_video, SeedSequence([7000, i]), "
+            "8 fps, 384 px, resampled to 10 fps) -> train_regressor.sequence_targets, truth "
+            "aligned on the true standing frames; subjects i % 10 == 9 held out",
+        },  # fmt: skip
         "history": history[-5:],
     }
     state = {
@@ -581,11 +845,28 @@ def main(argv=None) -> None:
         "slower for this small LSTM, measured under load)",
     )
     p.add_argument("--eval-every", type=int, default=50)
+    p.add_argument(
+        "--build-real-pairs",
+        action="store_true",
+        help="run the shipped per-frame regressor on the classifier's cached training renders "
+        "(--real-pairs-2d) and cache (estimate, truth) pairs in --real-pairs",
+    )
+    p.add_argument("--real-pairs-2d", default=str(REAL_PAIRS_2D),
+                   help="train_classifier_video 2D cache folder (train_seed…_fps…_s…)")  # fmt: skip
+    p.add_argument("--real-pairs", default=None,
+                   help=f"train with real pairs from this NPZ (made by --build-real-pairs; "
+                   f"default file {REAL_PAIRS.relative_to(ROOT)})")  # fmt: skip
+    p.add_argument("--real-fraction", type=float, default=0.5,
+                   help="with --real-pairs: fraction of each batch's windows that are real pairs")  # fmt: skip
+    p.add_argument("--init", default=None,
+                   help="start from this temporal model file (fine-tuning) instead of scratch")  # fmt: skip
     p.add_argument("--checkpoint", default=str(ROOT / "benchmarks/results/temporal_ckpt.pt"))
     p.add_argument("--resume", action="store_true")
     p.add_argument("--out", default=str(WEIGHTS))
     args = p.parse_args(argv)
-    if args.measure_noise:
+    if args.build_real_pairs:
+        build_real_pairs(Path(args.real_pairs_2d), Path(args.real_pairs or REAL_PAIRS))
+    elif args.measure_noise:
         measure(args)
     else:
         train(args)
