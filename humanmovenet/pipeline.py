@@ -2,7 +2,8 @@
 
 Stages: ``io`` (stream the video) → ``pose2d`` (landmarks, silhouettes, view, quality) →
 ``reconstruct`` (learned per-frame regression from landmarks + back contour, GCN+LSTM
-temporal model, static morphology, fusion → ``DynamicSpine``) → ``biomech`` (``SpineMetrics``)
+temporal model, static morphology, fusion → ``DynamicSpine``) → ``biomech`` (``SpineMetrics``;
+each ± includes the reconstruction's measured error, ``weights/metric_errors.json``)
 → ``classify`` (FP / EP / neither ``Phenotype`` of a forward or backward bend). Each stage's
 settings are one frozen dataclass gathered in :class:`PipelineConfig`; the CLI is generated
 from these fields.
@@ -35,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._paths import sha256_of, shipped_weights_dir
-from .biomech import SpineMetrics, compute_metrics
+from ._paths import resolve_weight, sha256_of, shipped_weights_dir
+from .biomech import MetricCalibration, SpineMetrics, compute_metrics, load_calibration
 from .io import load_keypoints, load_silhouettes, open_video, save_keypoints, save_silhouettes
 from .io.arrays import release_pages
 from .io.export_metrics import save_metrics_csv
@@ -61,6 +62,11 @@ VALIDATED_MOVEMENTS: tuple[str, ...] = ("forward_bend", "backward_bend")
 
 #: Fewest frames a movement can be measured on (``biomech`` refuses shorter spines).
 MIN_FRAMES = 5
+
+#: The metrics' reconstruction-error calibration in ``weights/`` (written by
+#: ``benchmarks/bench_metric_calibration.py``); ``$HUMANMOVENET_METRIC_ERRORS`` points elsewhere.
+METRIC_ERRORS_FILE = "metric_errors.json"
+METRIC_ERRORS_ENV = "HUMANMOVENET_METRIC_ERRORS"
 
 ANALYSIS_FORMAT = "humanmovenet.analysis"
 ANALYSIS_VERSION = 1
@@ -95,6 +101,10 @@ class BiomechConfig:
         seed: bootstrap seed (results are reproducible).
         smooth_s: smoothing window of the angle series before the metrics, seconds.
         pelvic_tilt_offset_deg: anatomical tilt of the body model's neutral pelvis, degrees.
+        calibrate: add the reconstruction's measured error (``weights/metric_errors.json`` or
+            ``$HUMANMOVENET_METRIC_ERRORS``) to each ± and 95 % interval of a video's metrics
+            (docs/clinical_metrics.md §4); False = frame noise only, which understates the
+            error of a reconstruction several-fold.
     """
 
     movement: str | None = None
@@ -102,6 +112,7 @@ class BiomechConfig:
     seed: int = 0
     smooth_s: float = 0.3
     pelvic_tilt_offset_deg: float = 0.0
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)
@@ -316,7 +327,7 @@ class Analysis:
             keypoints=load_keypoints(folder / "keypoints.npz"),
             silhouettes=load_silhouettes(sil) if sil.is_file() else None,
             spine=spine,
-            metrics=_metrics(spine, config.biomech),
+            metrics=_metrics(spine, config.biomech, _calibration(config)),
             fit_quality=quality,
             flags=tuple(meta["flags"]),
             provenance=meta["provenance"],
@@ -471,10 +482,46 @@ def _reconstruct_stage(keypoints, silhouettes, config: PipelineConfig, cache, ke
     return spine, quality, camera_R, camera_K
 
 
-def _metrics(spine: DynamicSpine, c: BiomechConfig) -> SpineMetrics:
+def _metrics(
+    spine: DynamicSpine, c: BiomechConfig, calibration: MetricCalibration | None = None
+) -> SpineMetrics:
     return compute_metrics(spine, movement=c.movement, n_bootstrap=c.n_bootstrap, seed=c.seed,
-                           smooth_s=c.smooth_s,
-                           pelvic_tilt_offset_deg=c.pelvic_tilt_offset_deg)  # fmt: skip
+                           smooth_s=c.smooth_s, pelvic_tilt_offset_deg=c.pelvic_tilt_offset_deg,
+                           calibration=calibration)  # fmt: skip
+
+
+def _calibration(config: PipelineConfig) -> MetricCalibration | None:
+    """The reconstruction-error calibration for the metrics of a video, or None (switched off).
+
+    A calibration measured for another reconstruction method (e.g. ``"fit"``) does not apply:
+    then every metric is reported 'not calibrated' (frame noise only, and says so).
+    """
+    if not config.biomech.calibrate:
+        return None
+    path = resolve_weight(METRIC_ERRORS_FILE, env_var=METRIC_ERRORS_ENV,
+                          what="metric calibration (benchmarks/bench_metric_calibration.py)")  # fmt: skip
+    calibration = load_calibration(path)
+    method = config.reconstruct.method
+    if calibration.method != method:
+        return MetricCalibration.empty(
+            method=method, source=f"{path} calibrates the '{calibration.method}' reconstruction"
+        )
+    return calibration
+
+
+def _calibration_flag(calibration: MetricCalibration | None, weights: dict[str, str]) -> str:
+    """A warning when the calibration was measured with other reconstruction model files."""
+    if calibration is None:
+        return ""
+    changed = sorted(name for name, sha in calibration.weights.items()
+                     if name in weights and weights[name] != sha)  # fmt: skip
+    if not changed:
+        return ""
+    return (
+        f"The metrics' ± includes a reconstruction error measured with other model files "
+        f"({', '.join(changed)}); it may not describe this reconstruction. Re-run python "
+        "benchmarks/bench_metric_calibration.py after changing the reconstruction."
+    )
 
 
 #: Movements the FP / EP classifiers are trained on (one classifier per bend).
@@ -590,10 +637,13 @@ def analyze(
     spine, quality, camera_R, camera_K = _reconstruct_stage(keypoints, silhouettes, config,
                                                             stage_cache, rec_key)  # fmt: skip
     _return_freed_memory()  # the reconstruction's temporaries, before the metrics' bootstrap
-    metrics = _metrics(spine, config.biomech)
+    calibration = _calibration(config)  # a reconstructed spine: its measured error joins the ±
+    metrics = _metrics(spine, config.biomech, calibration)
     phenotype, no_phenotype = _phenotype(spine, metrics, config.classify)
     _return_freed_memory()  # the bootstrap's replicates, before e.g. Analysis.save's copies
     flags = list(pose_flags)
+    if _calibration_flag(calibration, weights):
+        flags.append(_calibration_flag(calibration, weights))
     if metrics.movement not in VALIDATED_MOVEMENTS:
         flags.append(
             f"Detected movement '{metrics.movement}': the reconstruction has only been validated "

@@ -7,13 +7,17 @@ Example::
 
     from humanmovenet.biomech import compute_metrics
     metrics = compute_metrics(spine)          # movement and phases detected automatically
-    print(metrics.lumbar_rom)                 # "48.0° ± 3.0°"
+    print(metrics.lumbar_rom)                 # "48.0° ± 0.3°" (frame noise)
+    # a spine reconstructed from a video: add the reconstruction's measured error
+    cal = load_calibration("weights/metric_errors.json")   # pipeline.analyze does this
+    print(compute_metrics(spine, calibration=cal).lumbar_rom)   # "48.0° ± 3.1°"
     print(metrics.summary())
     metrics.normal_range("lumbar_rom")        # literature range for the detected movement
 
 Modules: :mod:`.angles` (per-frame angle series), :mod:`.phases` (movement and phase
 detection, gait cycles), :mod:`.metrics` (``SpineMetrics``, definitions, normal ranges),
-:mod:`.uncertainty` (noise bootstrap), :mod:`.filtering` (smoothing, noise level).
+:mod:`.uncertainty` (noise bootstrap; reconstruction-error calibration), :mod:`.filtering`
+(smoothing, noise level).
 Definitions, units, ranges and measured accuracy: docs/clinical_metrics.md.
 """
 
@@ -34,6 +38,7 @@ from .metrics import (
     MetricValue,
     NormalRange,
     SpineMetrics,
+    apply_calibration,
     compute_metrics,
     symmetry_index_from_peaks,
 )
@@ -45,7 +50,12 @@ from .phases import (
     detect_phases,
     split_cycles,
 )
-from .uncertainty import bootstrap_statistics
+from .uncertainty import (
+    MetricCalibration,
+    MetricError,
+    bootstrap_statistics,
+    load_calibration,
+)
 
 __all__ = [
     "compute_metrics",
@@ -63,6 +73,10 @@ __all__ = [
     "detect_phases",
     "split_cycles",
     "bootstrap_statistics",
+    "apply_calibration",
+    "MetricCalibration",
+    "MetricError",
+    "load_calibration",
     "LEVEL_DISCS",
     "check_spine",
     "lumbar_angle_series",

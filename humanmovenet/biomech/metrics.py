@@ -17,6 +17,7 @@ per-frame angle series stored in ``SpineMetrics`` are radians like everywhere el
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -35,7 +36,14 @@ from .phases import (
     detect_phases,
     split_cycles,
 )
-from .uncertainty import SIMEX_LEVELS, Bootstrap, bootstrap_statistics, summarize_replicates
+from .uncertainty import (
+    SIMEX_LEVELS,
+    Bootstrap,
+    MetricCalibration,
+    bootstrap_statistics,
+    combined_interval,
+    summarize_replicates,
+)
 
 __all__ = [
     "MetricValue",
@@ -45,6 +53,7 @@ __all__ = [
     "DEFINITIONS",
     "NORMAL_RANGES",
     "compute_metrics",
+    "apply_calibration",
     "symmetry_index_from_peaks",
 ]
 
@@ -59,18 +68,33 @@ _UNIT_SUFFIX = {"deg": "°", "%": " %", "1": ""}
 class MetricValue:
     """One clinical number with its unit, uncertainty and definition.
 
+    The "±" of ``str()`` is :attr:`total_uncertainty`: the frame-noise SD of the bootstrap
+    combined in quadrature with the calibrated reconstruction error (``reconstruction_sd``)
+    when the spine was reconstructed from a video; for a spine given directly it is the noise
+    SD alone, as before.
+
     Attributes:
         value: the metric, corrected for the noise bias estimated by the bootstrap (equal to
-            the metric of the data as given when there is no bootstrap or no noise).
+            the metric of the data as given when there is no bootstrap or no noise) and, when
+            calibrated, for the reconstruction's measured bias where that is applied
+            (``reconstruction_bias``).
         uncertainty: standard deviation of the metric over the noise bootstrap (0 without a
             bootstrap; ≈0 for noise-free input; NaN when the metric was undefined in too many
-            replicates).
+            replicates). Frame noise only.
         unit: ``"deg"``, ``"%"`` or ``"1"`` (dimensionless ratio).
-        ci_low, ci_high: 95 % interval (value + 2.5 / 97.5 % percentiles of the replicates'
-            deviations from their mean).
+        ci_low, ci_high: 95 % interval: value + 2.5 / 97.5 % percentiles of the noise
+            replicates' deviations from their mean; when calibrated each side's half-width h
+            becomes sqrt(h² + (1.96·reconstruction_sd)²).
         definition_key: key into ``DEFINITIONS`` / ``NORMAL_RANGES``.
-        bias: noise bias removed from the data value (``value + bias`` = metric of the data as
-            given); 0 without a bootstrap.
+        bias: noise bias removed from the data value (``value + bias + reconstruction_bias`` =
+            metric of the data as given); 0 without a bootstrap.
+        reconstruction_sd: SD of the reconstruction's systematic error, measured against
+            ground truth on rendered synthetic videos (``biomech.MetricCalibration``); 0 for a
+            spine that was not reconstructed (no calibration given); NaN for a reconstructed
+            spine whose movement or metric is not calibrated (then the ± is noise only and
+            ``str()`` says so).
+        reconstruction_bias: the calibrated reconstruction bias removed from the value (0 when
+            not calibrated or not applied).
     """
 
     value: float
@@ -80,11 +104,29 @@ class MetricValue:
     ci_high: float
     definition_key: str
     bias: float = 0.0
+    reconstruction_sd: float = 0.0
+    reconstruction_bias: float = 0.0
+
+    @property
+    def calibrated(self) -> bool:
+        """True when a calibrated reconstruction error is part of the uncertainty."""
+        return bool(np.isfinite(self.reconstruction_sd) and self.reconstruction_sd > 0)
+
+    @property
+    def total_uncertainty(self) -> float:
+        """Noise SD and reconstruction SD combined in quadrature (the noise SD alone when there
+        is no calibrated reconstruction error)."""
+        if not self.calibrated:
+            return self.uncertainty
+        return math.hypot(self.uncertainty, self.reconstruction_sd)
 
     def __str__(self) -> str:
         suffix = _UNIT_SUFFIX.get(self.unit, f" {self.unit}")
         digits = 2 if self.unit == "1" else 1
-        return f"{self.value:.{digits}f}{suffix} ± {self.uncertainty:.{digits}f}{suffix}"
+        text = f"{self.value:.{digits}f}{suffix} ± {self.total_uncertainty:.{digits}f}{suffix}"
+        if np.isnan(self.reconstruction_sd):
+            text += " (frame noise only: reconstruction error not calibrated)"
+        return text
 
     @property
     def definition(self) -> str:
@@ -277,6 +319,9 @@ class SpineMetrics:
         pelvic_tilt_offset_deg: offset added to the body-model pelvic tilt.
         smooth_s: smoothing window applied to the series before the metrics (seconds).
         n_bootstrap, seed: the uncertainty settings used.
+        calibration: the reconstruction-error calibration applied to every metric
+            (:func:`apply_calibration`), or None (noise uncertainty only: a spine that was not
+            reconstructed from a video).
 
     Shapes:
         phase, lumbar_angle, thoracic_angle, pelvic_tilt, trunk_inclination, lumbar_lateral,
@@ -321,6 +366,7 @@ class SpineMetrics:
     smooth_s: float = 0.3
     n_bootstrap: int = 200
     seed: int = 0
+    calibration: MetricCalibration | None = None
 
     @property
     def num_frames(self) -> int:
@@ -347,7 +393,10 @@ class SpineMetrics:
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat dict per metric (for CSV): value, uncertainty, CI, unit, normal range.
 
-        Undefined metrics have NaN values and their reason in ``note``.
+        ``uncertainty`` is the ± (``MetricValue.total_uncertainty``); with a calibration each
+        row also has its parts ``noise_uncertainty``, ``reconstruction_sd`` and
+        ``reconstruction_bias``. Undefined metrics have NaN values and their reason in
+        ``note``.
         """
         rows = []
         for name, mv in self.metric_items():
@@ -359,7 +408,7 @@ class SpineMetrics:
                     "movement": self.movement,
                     "metric": name,
                     "value": nan if mv is None else mv.value,
-                    "uncertainty": nan if mv is None else mv.uncertainty,
+                    "uncertainty": nan if mv is None else mv.total_uncertainty,
                     "ci_low": nan if mv is None else mv.ci_low,
                     "ci_high": nan if mv is None else mv.ci_high,
                     "unit": _UNITS[key],
@@ -371,6 +420,12 @@ class SpineMetrics:
                     "note": self.unavailable.get(name, ""),
                 }
             )
+            if self.calibration is not None:
+                rows[-1].update(
+                    noise_uncertainty=nan if mv is None else mv.uncertainty,
+                    reconstruction_sd=nan if mv is None else mv.reconstruction_sd,
+                    reconstruction_bias=nan if mv is None else mv.reconstruction_bias,
+                )
         return rows
 
     def to_dict(self, include_series: bool = False) -> dict[str, Any]:
@@ -394,6 +449,18 @@ class SpineMetrics:
             },
             "unavailable": dict(self.unavailable),
         }  # fmt: skip
+        if self.calibration is not None:
+            cal = self.calibration
+            out["uncertainty"]["reconstruction"] = {
+                "method": "reconstruction error (reconstructed − true metric) measured on "
+                "rendered synthetic videos with exact ground truth; its SD beyond the frame "
+                "noise is combined with the noise SD in quadrature (uncertainty = total; "
+                "noise_uncertainty and reconstruction_sd are the parts)",
+                "calibrated": cal.covers(self.movement),
+                "source": cal.source,
+                "reconstruction_method": cal.method,
+                "reconstruction_key": cal.reconstruction_key,
+            }
         if include_series:
             names = ("phase", "lumbar_angle", "thoracic_angle", "pelvic_tilt",
                      "trunk_inclination", "lumbar_lateral", "hip_flexion", "level_angles",
@@ -408,6 +475,8 @@ class SpineMetrics:
     def summary(self) -> str:
         """Human-readable multi-line summary ("lumbar_rom: 48.0° ± 3.0°" …)."""
         lines = [f"movement: {self.movement}"]
+        if self.calibration is not None and self.calibration.covers(self.movement):
+            lines.append("(± = frame noise and the reconstruction's measured error, 1 SD)")
         for name, mv in self.metric_items():
             lines.append(
                 f"{name}: {mv}"
@@ -716,6 +785,7 @@ def compute_metrics(
     smooth_s: float = 0.3,
     pelvic_tilt_offset_deg: float = 0.0,
     phase_settings: PhaseSettings | None = None,
+    calibration: MetricCalibration | None = None,
 ) -> SpineMetrics:
     """Clinical metrics of one movement of a ``DynamicSpine``, each with an uncertainty.
 
@@ -734,6 +804,8 @@ def compute_metrics(
        standard deviation and 95 % interval; extra-noise replicates of the data extrapolated
        to zero noise (SIMEX) give the noise bias, which is removed from the value. Steps 2–3
        are kept fixed, step 4 is repeated.
+    6. With ``calibration`` (a spine reconstructed from a video): :func:`apply_calibration`
+       adds the reconstruction's measured error to every ± and interval.
 
     Args:
         spine: the vertebra-level spine over time.
@@ -745,6 +817,9 @@ def compute_metrics(
         pelvic_tilt_offset_deg: anatomical pelvic tilt of the body model's neutral pelvis
             (e.g. from a calibrated standing trial); added to the reported pelvic tilt.
         phase_settings: thresholds of the phase detector (default ``PhaseSettings()``).
+        calibration: the reconstruction's measured error (``biomech.load_calibration`` of
+            ``weights/metric_errors.json``) when ``spine`` was reconstructed from a video;
+            None (default) for a spine given directly: noise uncertainty only.
 
     Returns:
         A :class:`SpineMetrics`.
@@ -779,7 +854,7 @@ def compute_metrics(
     metrics = {name: _metric(name, values.get(name), boot) for name in _METRIC_NAMES}
     levels = LevelMetrics(**{n: _metric(f"level_rom_{n}", values[f"level_rom_{n}"], boot)
                              for n in _LEVEL_FIELDS})  # fmt: skip
-    return SpineMetrics(
+    result = SpineMetrics(
         movement=movement,
         fps=fps,
         phase=phase,
@@ -801,6 +876,60 @@ def compute_metrics(
         seed=int(seed),
         **metrics,
     )
+    return result if calibration is None else apply_calibration(result, calibration)
+
+
+def apply_calibration(metrics: SpineMetrics, calibration: MetricCalibration) -> SpineMetrics:
+    """The metrics with the reconstruction's calibrated error added to each uncertainty.
+
+    For every metric of ``metrics.movement`` that ``calibration`` has (a :class:`MetricError`
+    with reconstruction SD r and bias b): the value loses b when ``apply_bias`` (ranges and
+    peaks clipped at 0), ``reconstruction_sd`` = r, and each side's half-width h of the 95 %
+    interval becomes sqrt(h² + (1.96·r)²) (``uncertainty.combined_interval``); the ± of
+    ``str()`` is then sqrt(noise SD² + r²). A metric that is not calibrated (movement or metric
+    absent) keeps its noise uncertainty with ``reconstruction_sd`` = NaN, which says so.
+
+    Args:
+        metrics: from :func:`compute_metrics` of a reconstructed spine, not yet calibrated.
+        calibration: a :class:`MetricCalibration`.
+
+    Returns:
+        A new :class:`SpineMetrics` (series shared) with ``calibration`` set.
+
+    Raises:
+        ValueError: not a SpineMetrics / MetricCalibration, or already calibrated.
+    """
+    if not isinstance(metrics, SpineMetrics):
+        raise ValueError(f"metrics: expected a SpineMetrics, got {type(metrics).__name__}.")
+    if not isinstance(calibration, MetricCalibration):
+        raise ValueError(
+            f"calibration: expected a biomech.MetricCalibration (biomech.load_calibration of "
+            f"weights/metric_errors.json), got {type(calibration).__name__}."
+        )
+    if metrics.calibration is not None:
+        raise ValueError("these metrics are already calibrated; calibrate the raw metrics once.")
+
+    def calibrate(name: str, mv: MetricValue | None) -> MetricValue | None:
+        if mv is None:
+            return None
+        err = calibration.error(metrics.movement, name)
+        if err is None:
+            return dataclasses.replace(mv, reconstruction_sd=float("nan"))
+        shift = err.removed_bias
+        value, lo, hi = mv.value - shift, mv.ci_low - shift, mv.ci_high - shift
+        if np.isfinite(lo) and np.isfinite(hi):
+            lo, hi = combined_interval(value, lo, hi, err.reconstruction_sd)
+        if mv.definition_key in _NON_NEGATIVE:
+            value, lo, hi = (max(v, 0.0) if np.isfinite(v) else v for v in (value, lo, hi))
+        return dataclasses.replace(mv, value=float(value), ci_low=float(lo), ci_high=float(hi),
+                                   reconstruction_sd=float(err.reconstruction_sd),
+                                   reconstruction_bias=float(shift))  # fmt: skip
+
+    changes: dict[str, Any] = {n: calibrate(n, getattr(metrics, n)) for n in _METRIC_NAMES}
+    changes["level_rom"] = LevelMetrics(
+        **{n: calibrate(f"level_rom_{n}", getattr(metrics.level_rom, n)) for n in _LEVEL_FIELDS}
+    )
+    return dataclasses.replace(metrics, calibration=calibration, **changes)
 
 
 def _reasons(metrics: Mapping[str, MetricValue | None], ctx: _Context) -> dict[str, str]:

@@ -28,14 +28,28 @@ Method (docs/clinical_metrics.md §Uncertainty) — a parametric bootstrap of fr
 This captures frame-to-frame measurement noise only, not systematic errors (model bias, a wrong
 neutral pelvis, out-of-plane views) nor noise that is smooth over time. A noise-free signal
 gets σ ≈ 0, hence zero uncertainty and zero bias.
+
+**Reconstruction error (calibrated).** For a spine reconstructed from a video the systematic
+error dominates (degrees, against tenths of a degree of noise). A :class:`MetricCalibration`
+holds, per movement and metric, the error of the reconstruction measured on rendered synthetic
+videos with exact ground truth (``weights/metric_errors.json``, written by
+``benchmarks/bench_metric_calibration.py``): its bias and the SD it adds beyond the noise.
+``metrics.apply_calibration`` combines that SD with the noise SD in quadrature
+(:func:`combined_interval`); the caller passes the calibration in (``compute_metrics(...,
+calibration=...)``, which ``pipeline.analyze`` does for video analyses) — biomech never imports
+the reconstruction.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +65,11 @@ __all__ = [
     "bootstrap_statistics",
     "simex_bias",
     "summarize_replicates",
+    "MetricError",
+    "MetricCalibration",
+    "load_calibration",
+    "combined_interval",
+    "CALIBRATION_FORMAT",
 ]
 
 #: Smoothing window (s) of the noise-free base the replicates are drawn around.
@@ -263,3 +282,157 @@ def summarize_replicates(
     corrected = float(value) - bias
     lo, hi = (float(q) for q in np.percentile(ok - ok.mean(), _CI))
     return corrected, float(np.std(ok, ddof=1)), corrected + lo, corrected + hi, bias
+
+
+# --------------------------------------------------------------------------- reconstruction error
+
+#: ``format`` field of a calibration file (``weights/metric_errors.json``).
+CALIBRATION_FORMAT = "humanmovenet.metric_errors"
+CALIBRATION_VERSION = 1
+#: Two-sided 95 % quantile of the standard normal (half-width of a 95 % interval in SDs).
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class MetricError:
+    """Measured reconstruction error of one metric in one movement (reconstructed − true).
+
+    Attributes:
+        n: sequences it was measured on.
+        bias: mean error, in the metric's unit.
+        sd: standard deviation of the error (noise included).
+        reconstruction_sd: the spread the reconstruction adds beyond the frame noise that the
+            bootstrap already states — what is combined with the noise SD in quadrature
+            (sqrt(max(sd² − mean noise SD², 0)); when the bias is not removed, the bias² is
+            included: the spread around the true value).
+        apply_bias: whether ``bias`` is subtracted from the reported value (only when it was
+            clearly non-zero and had the same sign in both halves of the calibration set).
+        unit: ``"deg"``, ``"%"`` or ``"1"``.
+    """
+
+    n: int
+    bias: float
+    sd: float
+    reconstruction_sd: float
+    apply_bias: bool = False
+    unit: str = "deg"
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.reconstruction_sd) and self.reconstruction_sd >= 0):
+            raise ValueError(
+                f"reconstruction_sd must be a finite SD >= 0, got {self.reconstruction_sd}."
+            )
+        if self.apply_bias and not np.isfinite(self.bias):
+            raise ValueError(f"apply_bias needs a finite bias, got {self.bias}.")
+
+    @property
+    def removed_bias(self) -> float:
+        """The bias subtracted from the value (0 when it is not applied)."""
+        return float(self.bias) if self.apply_bias else 0.0
+
+
+@dataclass(frozen=True)
+class MetricCalibration:
+    """Reconstruction error of each metric, per movement, for one reconstruction.
+
+    Attributes:
+        movements: movement → metric name (``SpineMetrics.metric_items`` names, e.g.
+            ``lumbar_rom``, ``level_rom_l4_l5``) → :class:`MetricError`. A movement or metric
+            that is absent is *not calibrated*: its metrics report the noise uncertainty only
+            and say so.
+        method: the reconstruction method it was measured for (``"learned"``).
+        reconstruction_key: hash of the reconstruction's code and model files at calibration
+            time (``train.train_classifier_video.reconstruction_key``).
+        weights: sha256 of each model file the reconstruction loaded (file name → hex).
+        source: where it came from (file path, or a description).
+        info: anything else the file records (data, command, date).
+    """
+
+    movements: Mapping[str, Mapping[str, MetricError]]
+    method: str = "learned"
+    reconstruction_key: str = ""
+    weights: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def error(self, movement: str, metric: str) -> MetricError | None:
+        """The calibrated error of ``metric`` in ``movement``, or None (not calibrated)."""
+        return self.movements.get(movement, {}).get(metric)
+
+    def covers(self, movement: str) -> bool:
+        """True when ``movement`` has a calibration."""
+        return bool(self.movements.get(movement))
+
+    @classmethod
+    def empty(cls, method: str = "", source: str = "") -> MetricCalibration:
+        """A calibration of nothing: every metric of a reconstructed spine is 'not calibrated'."""
+        return cls(movements={}, method=method, source=source)
+
+
+def load_calibration(path: str | os.PathLike[str]) -> MetricCalibration:
+    """Read a calibration file (``weights/metric_errors.json`` layout).
+
+    Layout: ``{"format": "humanmovenet.metric_errors", "version": 1, "method": ...,
+    "reconstruction_key": {"key": ..., "files": {...}}, "movements": {movement: {metric: {"n",
+    "bias", "sd", "reconstruction_sd", "apply_bias", "unit"}}}, ...}``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a calibration file, another version, or a malformed entry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no metric calibration file; run python benchmarks/bench_metric_calibration.py "
+            "to write one, or use the shipped weights/metric_errors.json."
+        )
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}: not valid JSON ({err}); re-run benchmarks/bench_metric_calibration.py."
+        ) from None
+    if data.get("format") != CALIBRATION_FORMAT or data.get("version") != CALIBRATION_VERSION:
+        raise ValueError(
+            f"{path}: format {data.get('format')!r} version {data.get('version')!r}; expected "
+            f"{CALIBRATION_FORMAT!r} version {CALIBRATION_VERSION} (a file written by "
+            "benchmarks/bench_metric_calibration.py)."
+        )
+    movements: dict[str, dict[str, MetricError]] = {}
+    for movement, table in data.get("movements", {}).items():
+        movements[movement] = {}
+        for metric, e in table.items():
+            try:
+                movements[movement][metric] = MetricError(
+                    n=int(e["n"]), bias=float(e["bias"]), sd=float(e["sd"]),
+                    reconstruction_sd=float(e["reconstruction_sd"]),
+                    apply_bias=bool(e.get("apply_bias", False)), unit=str(e.get("unit", "deg")),
+                )  # fmt: skip
+            except (KeyError, TypeError, ValueError) as err:
+                raise ValueError(f"{path}: bad entry {movement}/{metric}: {err}") from None
+    key = data.get("reconstruction_key") or {}
+    files = key.get("files", {}) if isinstance(key, dict) else {}
+    weights = {Path(k).name: v for k, v in files.items() if k.startswith("weights/")}
+    info = {k: v for k, v in data.items() if k not in ("movements", "reconstruction_key")}
+    return MetricCalibration(
+        movements=movements,
+        method=str(data.get("method", "")),
+        reconstruction_key=str(key.get("key", "") if isinstance(key, dict) else key),
+        weights=weights,
+        source=str(path),
+        info=info,
+    )
+
+
+def combined_interval(
+    value: float, ci_low: float, ci_high: float, reconstruction_sd: float
+) -> tuple[float, float]:
+    """95 % interval of the noise bootstrap widened by a reconstruction error of SD r.
+
+    Each side's half-width h (value − ci_low, ci_high − value) becomes sqrt(h² + (1.96·r)²):
+    independent errors add in variance, and the bootstrap's asymmetry is kept.
+    """
+    z = Z95 * float(reconstruction_sd)
+    lo = float(value) - math.hypot(float(value) - float(ci_low), z)
+    hi = float(value) + math.hypot(float(ci_high) - float(value), z)
+    return lo, hi
