@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import humanmovenet.pipeline as pipeline
 from humanmovenet._paths import shipped_weights_dir
 from humanmovenet.biomech import (
     MetricCalibration,
@@ -178,3 +179,15 @@ def test_bad_calibration_files_raise_clear_errors(tmp_path, shipped):
         dataclasses.replace(shipped.error("forward_bend", "lumbar_rom"),
                             reconstruction_sd=float("nan"))  # fmt: skip
     assert np.isfinite(shipped.error("forward_bend", "lumbar_rom").bias)
+
+
+def test_a_calibration_of_other_model_files_is_flagged(shipped):
+    """The shipped file records the reconstruction's model files; other files → a flag."""
+    same = {name: sha for name, sha in shipped.weights.items()}
+    assert pipeline._calibration_flag(shipped, same) == ""
+    assert pipeline._calibration_flag(None, {}) == ""
+    flag = pipeline._calibration_flag(shipped, same | {"regressor_frame.pt": "0" * 64})
+    assert "regressor_frame.pt" in flag and "bench_metric_calibration.py" in flag
+    fit = pipeline._calibration(PipelineConfig(reconstruct=dataclasses.replace(
+        PipelineConfig().reconstruct, method="fit")))  # fmt: skip
+    assert fit is not None and not fit.covers("forward_bend")  # 'fit' spines: not calibrated
