@@ -330,11 +330,22 @@ def main(argv: list[str] | None = None) -> dict:
         help="never: keep every bias in the spread (default); auto: remove a bias "
         "that is >= 3 SE and of the same sign in both halves",
     )
-    ap.add_argument("--calibration-out", type=Path, default=ROOT / "weights/metric_errors.json")
+    ap.add_argument(
+        "--calibration-out",
+        type=Path,
+        default=None,
+        help="default weights/metric_errors.json; with --limit "
+        "benchmarks/results/metric_errors_try.json (a try never replaces the "
+        "shipped file unless named)",
+    )
     ap.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks/results/bench_metric_calibration.json"
     )
     args = ap.parse_args(argv)  # fmt: skip
+    if args.calibration_out is None:
+        name = "weights/metric_errors.json" if args.limit is None else (
+            "benchmarks/results/metric_errors_try.json")  # fmt: skip
+        args.calibration_out = ROOT / name
     if "train_seed" in args.calibration_dir.name:
         ap.error("calibrate on held-out subjects (test_seed7001), not on training data")
     torch.set_num_threads(1)
