@@ -176,7 +176,7 @@ def run_analysis_demo(out_dir: str | Path, *, seed: int = 3, progress: bool = Fa
         est = None if mv is None else float(mv.value)
         true = truth.get(key)
         rows.append({"metric": name, "unit": "1" if "ratio" in name else "deg",
-                     "estimated": est, "uncertainty": None if mv is None else mv.uncertainty,
+                     "estimated": est, "uncertainty": None if mv is None else mv.total_uncertainty,
                      "ground_truth": true,
                      "error": None if est is None or true is None else est - true})  # fmt: skip
     comparison = {

@@ -30,7 +30,7 @@ PACKAGES = ("humanmovenet", "humanmovenet.io", "humanmovenet.pose2d", "humanmove
 #: Public functions whose arguments are paths, settings, names or dataclasses without shapes
 #: to disagree (their own dataclasses validate shapes on construction: types.py).
 NO_ARRAYS = {
-    "analyze", "open_video", "save_keypoints", "load_keypoints", "load_silhouettes",
+    "apply_calibration", "load_calibration", "analyze", "open_video", "save_keypoints", "load_keypoints", "load_silhouettes",
     "save_dynamic_spine", "load_dynamic_spine", "save_pose_sequence", "load_pose_sequence",
     "save_body_shape", "load_body_shape", "pose_vertices", "export_bvh", "export_opensim_mot",
     "opensim_coordinates", "hip_flexion_from_pose", "read_mot", "iter_detections", "iter_poses",

@@ -389,7 +389,9 @@ def write_report(
         '<div id="viewer-status" data-frames="0" data-frame="-1" data-ink="0" '
         'data-errors="0" data-ready="0" hidden></div>',
         "<h2>Metrics</h2>",
-        "<p>Value ± one standard uncertainty (noise bootstrap); 95 % interval; literature "
+        "<p>Value ± one standard uncertainty (frame-noise bootstrap and, for video analyses "
+        "of forward/backward bends, the reconstruction's calibrated error; "
+        "docs/clinical_metrics.md §4.1); 95 % interval; literature "
         "range for this movement where one exists (hover for the source). Metric names link to "
         "their definitions below. Empty values: not defined for this movement (see note).</p>",
         _table(metrics),
