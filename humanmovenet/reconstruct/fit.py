@@ -134,6 +134,12 @@ class FitConfig:
             and more).
         refine_iterations: learned method: reprojection-fit iterations after the regressor
             (0 = none).
+        static_refine_iterations: static step on the learned path: fit iterations that refine
+            the learned spine morphology against the standing frames' back contour and
+            landmarks (:func:`.static.refine_static`; 0 = off, the learned estimate as is).
+        static_prior_weight: weight of the Gaussian prior that pulls the refined standing
+            lumbar, thoracic and pelvis angles toward the learned estimate (1 = a 3° deviation
+            costs as much as a 0.01 trunk-length RMS back-contour residual).
     """
 
     iterations: int = 250
@@ -153,6 +159,8 @@ class FitConfig:
     method: str = "learned"
     temporal: bool = True
     refine_iterations: int = 0
+    static_refine_iterations: int = 0
+    static_prior_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.method not in ("learned", "fit"):
@@ -163,6 +171,15 @@ class FitConfig:
             )
         if self.iterations < 1:
             raise ValueError(f"FitConfig.iterations must be >= 1, got {self.iterations}.")
+        if self.static_refine_iterations < 0:
+            raise ValueError(
+                "FitConfig.static_refine_iterations must be >= 0 (0 = off), got "
+                f"{self.static_refine_iterations}."
+            )
+        if not self.static_prior_weight >= 0:
+            raise ValueError(
+                f"FitConfig.static_prior_weight must be >= 0, got {self.static_prior_weight}."
+            )
         if not 0.0 <= self.contour_start < 1.0:
             raise ValueError(
                 f"FitConfig.contour_start must be in [0, 1), got {self.contour_start}."
@@ -614,6 +631,7 @@ def fit_frames(
     init_angles: np.ndarray | None = None,
     init_transl: np.ndarray | None = None,
     init_camera: np.ndarray | None = None,
+    angle_prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FrameFit:
     """Fit the body's sagittal pose to every frame of a side-view video (batched over frames).
 
@@ -632,13 +650,16 @@ def fit_frames(
         init_camera: starting camera (yaw, pitch) in radians; default: a grid search (or
             zero without ``config.fit_camera``). With a good start, a few L-BFGS iterations
             (``FitConfig(iterations=20, adam_fraction=0, contour_start=0)``) suffice.
+        angle_prior: ``(mean, precision)``: a Gaussian prior on the angles, adding
+            ``sum(precision * (angle - mean)²)`` (radians; mean over frames) to the loss — the
+            MAP term of :func:`.static.refine_static`. A zero precision leaves an angle free.
 
     Returns:
         The :class:`FrameFit`.
 
     Shapes:
         keypoints.data: (T, 33, 3); silhouettes.masks: (T, H, W) → angles (T, A);
-        init_angles: (T, A); init_transl: (T, 3); init_camera: (2,).
+        init_angles: (T, A); init_transl: (T, 3); init_camera: (2,); angle_prior: (A,), (A,).
     """
     config = config or FitConfig()
     t = keypoints.num_frames if isinstance(keypoints, Keypoints2D) else None
@@ -649,9 +670,20 @@ def fit_frames(
             raise ValueError(
                 f"{name}: expected finite values of shape {shape}, got shape {np.shape(value)}."
             )
+    if angle_prior is not None:
+        a = len(ANGLE_NAMES)
+        mean, precision = (np.asarray(v, dtype=np.float64) for v in angle_prior)
+        if mean.shape != (a,) or precision.shape != (a,) or not np.isfinite(mean).all():
+            raise ValueError(
+                f"angle_prior: expected (mean, precision) of shapes ({a},), ({a},) in "
+                f"ANGLE_NAMES order, got {mean.shape}, {precision.shape}."
+            )
+        if not (np.isfinite(precision).all() and (precision >= 0).all()):
+            raise ValueError("angle_prior: the precisions must be finite and >= 0.")
+        angle_prior = (mean, precision)
     with _torch_threads(config.num_threads):
         return _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour,
-                           init_angles, init_transl, init_camera)  # fmt: skip
+                           init_angles, init_transl, init_camera, angle_prior)  # fmt: skip
 
 
 @contextmanager
@@ -666,7 +698,8 @@ def _torch_threads(n: int | None):
 
 
 def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, contour,
-                init_angles=None, init_transl=None, init_camera=None) -> FrameFit:  # fmt: skip
+                init_angles=None, init_transl=None, init_camera=None,
+                angle_prior=None) -> FrameFit:  # fmt: skip
     if not isinstance(keypoints, Keypoints2D):
         raise ValueError(f"keypoints must be a Keypoints2D, got {type(keypoints).__name__}.")
     stations = np.asarray(config.stations, dtype=np.float64)
@@ -709,6 +742,8 @@ def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, cont
     params = [angles, transl] + ([cam] if config.fit_camera else [])
     has_contour = bool(obs.depth_ok.any())
     history: list[float] = []
+    if angle_prior is not None:
+        angle_prior = tuple(torch.as_tensor(v, dtype=dtype) for v in angle_prior)
 
     # 2. Optimise all frames together: Adam to get into the basin, L-BFGS to converge.
     adam_steps = int(config.adam_fraction * config.iterations)
@@ -716,7 +751,9 @@ def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, cont
     opt = torch.optim.Adam(params, lr=config.learning_rate)
     for it in range(adam_steps):
         opt.zero_grad()
-        loss, _ = _losses(layer, angles, transl, cam, obs, K, config, has_contour and it >= start)
+        loss, _ = _losses(
+            layer, angles, transl, cam, obs, K, config, has_contour and it >= start, angle_prior
+        )
         loss.backward()
         opt.step()
         if it % 10 == 0:
@@ -727,7 +764,7 @@ def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, cont
 
     def closure() -> torch.Tensor:
         lbfgs.zero_grad()
-        loss, _ = _losses(layer, angles, transl, cam, obs, K, config, has_contour)
+        loss, _ = _losses(layer, angles, transl, cam, obs, K, config, has_contour, angle_prior)
         loss.backward()
         return loss
 
@@ -736,7 +773,7 @@ def _fit_frames(keypoints, silhouettes, body, betas, config, facing, layer, cont
 
     # 3. Per-frame residuals and the body-model pose.
     with torch.no_grad():
-        _, parts = _losses(layer, angles, transl, cam, obs, K, config, has_contour)
+        _, parts = _losses(layer, angles, transl, cam, obs, K, config, has_contour, angle_prior)
         body_pose, root = layer.pose(angles)
         R = side_camera_rotation(obs.facing, cam[0], cam[1])
     vis = obs.weight.mean(-1).numpy()
@@ -766,6 +803,7 @@ def _losses(
     K: torch.Tensor,
     config: FitConfig,
     use_contour: bool,
+    angle_prior: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     R = side_camera_rotation(obs.facing, cam[0], cam[1])
     joints, verts, _ = layer(angles, transl)
@@ -791,6 +829,9 @@ def _losses(
     parts["contour_error"] = contour_err.detach()
     # 3. Priors and smoothness.
     loss = loss + config.prior_weight * 1e-3 * _prior(angles)
+    if angle_prior is not None:  # Gaussian (MAP) prior, e.g. toward a learned estimate
+        mean, precision = angle_prior
+        loss = loss + (precision * (angles - mean) ** 2).sum(-1).mean()
     rate = obs.fps**2  # second differences → accelerations (rad/s², m/s²)
     loss = loss + config.smooth_weight * (_smooth(angles * rate) + _smooth(transl * (3.0 * rate)))
     return loss, parts

@@ -207,7 +207,11 @@ def reconstruct_spine(
         facing: ``"left"``/``"right"`` if known.
         standing: (T,) bool mask of standing frames (default: detected).
         learned: the static morphology model (:func:`.static.estimate_static`): True = the
-            shipped one (needs silhouettes), False = the fit's estimate.
+            shipped one (needs silhouettes), False = the fit's estimate. With
+            ``method="learned"`` and ``config.static_refine_iterations > 0`` the learned
+            morphology is then refined by fitting the standing frames
+            (:func:`.static.refine_static`, prior weight ``config.static_prior_weight``;
+            ``StaticEstimate.method == "learned+fit"``).
         method: ``"fit"`` or ``"learned"`` (above); None = ``config.method``.
         temporal: with ``method="learned"``, smooth the per-frame angles with the GCN+LSTM;
             None = ``config.temporal``.
@@ -272,8 +276,10 @@ def reconstruct_spine(
                               facing, temporal, refine_iterations)  # fmt: skip
     else:
         raise ValueError(f"method must be 'fit' or 'learned', got {method!r}.")
+    refine = config.static_refine_iterations if method == "learned" else 0
     static = estimate_static(fit, keypoints, layer.embedding.morphology, standing=standing,
-                             shape=shape, contour=_default_stations(contour),
-                             learned=learned)  # fmt: skip
+                             shape=shape, contour=_default_stations(contour), learned=learned,
+                             refine_iterations=refine, prior_weight=config.static_prior_weight,
+                             layer=layer, focal_px=config.focal_px)  # fmt: skip
     static = dataclasses.replace(static, shape_method=shape_method)
     return fuse_spine(fit, static, body), fit, static

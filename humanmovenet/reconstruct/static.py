@@ -21,6 +21,16 @@ contour and landmarks, trained on renders with MediaPipe) estimates lordosis, ky
 slope and standing pelvic tilt directly; :class:`StaticEstimate` keeps both estimates
 (``morphology`` is the one used, ``fit_morphology`` the fit's) and says which in ``method``.
 
+Refinement (``method == "learned+fit"``, :func:`refine_static`; on by default only where it
+was measured to help, see docs/reconstruction.md §3): starting from the learned morphology and
+the estimated body shape, the standing frames are fitted again (:func:`.fit.fit_frames`: the
+body's projected back midline against the observed back contour, its joints against the
+landmarks) with a Gaussian prior pulling the standing pelvis, lumbar and thoracic angles toward
+the learned estimate expressed as angles through the template (the inverse of the formulas
+above); the refined morphology follows from the refined angles through the same formulas.
+``StaticEstimate`` then keeps the learned estimate (``learned_morphology``), the refined one
+(``refined_morphology``) and says which is used.
+
 Body shape: estimated before the per-frame step by :func:`.static_model.predict_shape` (ridge
 regression on the same standing frames' landmarks, back contour and silhouette width profile
 → the anny sliders; :func:`.fuse.reconstruct_spine` does it by default on the learned path)
@@ -30,6 +40,7 @@ where it came from (``shape_method``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -37,9 +48,32 @@ import numpy as np
 
 from ..types import BodyShape, Keypoints2D, SpineMorphology
 from .contour import BackContour
-from .fit import FrameFit
+from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 
-__all__ = ["StaticEstimate", "standing_frames", "estimate_static"]
+__all__ = [
+    "StaticEstimate",
+    "StaticRefinement",
+    "standing_frames",
+    "estimate_static",
+    "refine_static",
+    "morphology_angles",
+    "PRIOR_SIGMA_DEG",
+]
+
+#: Prior standard deviation of each refined standing angle at ``prior_weight`` 1 (degrees): the
+#: size of the learned model's errors (held-out lordosis / kyphosis MAE 2.65° / 3.01°).
+PRIOR_SIGMA_DEG = 3.0
+#: Contour-residual scale of the prior: at weight 1 a 1-sigma deviation of one angle costs as
+#: much as a back-contour residual of 0.01 trunk lengths RMS (the fit's contour term, weight 2).
+_PRIOR_SCALE = 1e-4
+#: Systematic offset of the fit's standing (pelvis, lumbar, thoracic) angles from the angles of
+#: the true morphology (degrees), measured with the prior off on the static model's 200
+#: training subjects (docs/reconstruction.md §3); :func:`refine_static` removes it. The pelvis
+#: is not calibrated (the synthetic renders do not show the sacral slope).
+FIT_OFFSET_DEG = (0.0, 0.64, 5.65)
+#: The refinement fits at most this many standing frames (evenly spaced).
+_MAX_REFINE_FRAMES = 8
+_REFINED = ("pelvis_tilt", "lumbar_flexion", "thoracic_flexion")
 
 
 @dataclass(frozen=True)
@@ -62,6 +96,12 @@ class StaticEstimate:
         shape_method: where ``shape`` came from: ``"learned"`` (estimated from the standing
             frames, :func:`.static_model.predict_shape`), ``"given"`` (by the caller),
             ``"fit"`` (the betas the fit used) or ``"average"`` (the body model's average).
+        learned_morphology: the learned model's morphology (None without it); equal to
+            ``morphology`` when ``method == "learned"``.
+        refined_morphology: the learned morphology refined by fitting the standing frames
+            (:func:`refine_static`; None when not refined); equal to ``morphology`` when
+            ``method == "learned+fit"``.
+        refinement: the refinement's details (None when not refined).
 
     Shapes:
         standing: (T,) bool.
@@ -78,6 +118,40 @@ class StaticEstimate:
     fit_morphology: SpineMorphology | None = None
     standing_pelvic_tilt_deg: float | None = None
     shape_method: str = "given"
+    learned_morphology: SpineMorphology | None = None
+    refined_morphology: SpineMorphology | None = None
+    refinement: StaticRefinement | None = None
+
+
+@dataclass(frozen=True)
+class StaticRefinement:
+    """Result of :func:`refine_static`.
+
+    Attributes:
+        morphology: the refined morphology (degrees).
+        standing_pelvic_tilt_deg: the learned standing anterior pelvic tilt (moved by the
+            refined pelvis angle's change with ``refine_pelvis``; None if none was given).
+        angles_deg: refined (pelvis tilt, lumbar flexion, thoracic flexion), median over the
+            fitted frames less the fit's offset (:data:`FIT_OFFSET_DEG`), degrees from the
+            body's rest posture.
+        prior_deg: the same angles of the learned estimate (the prior's means).
+        frames: indices of the fitted standing frames.
+        keypoint_error, contour_error: median residuals of the fitted frames (trunk lengths).
+        prior_weight, iterations: the settings used.
+
+    Shapes:
+        angles_deg, prior_deg: (3,); frames: (F,).
+    """
+
+    morphology: SpineMorphology
+    standing_pelvic_tilt_deg: float | None
+    angles_deg: np.ndarray
+    prior_deg: np.ndarray
+    frames: np.ndarray
+    keypoint_error: float
+    contour_error: float
+    prior_weight: float
+    iterations: int
 
 
 def _mid(keypoints: Keypoints2D, name: str) -> np.ndarray:
@@ -173,6 +247,10 @@ def estimate_static(
     shape: BodyShape | None = None,
     contour: BackContour | None = None,
     learned=True,
+    refine_iterations: int = 0,
+    prior_weight: float = 1.0,
+    layer: SagittalBody | None = None,
+    focal_px: float | None = None,
 ) -> StaticEstimate:
     """Personal spine morphology from the standing frames (module docstring).
 
@@ -186,6 +264,11 @@ def estimate_static(
             estimate.
         learned: True = the shipped learned model when ``contour`` is given, a
             :class:`.static_model.StaticModel` = that model, False = the fit's estimate only.
+        refine_iterations: > 0 = refine the learned estimate by fitting the standing frames
+            (:func:`refine_static`, needs ``layer``); 0 = the learned estimate as is.
+        prior_weight: the refinement's prior weight (:func:`refine_static`).
+        layer: the :class:`.fit.SagittalBody` of the person's body shape (for the refinement).
+        focal_px: the focal length the per-frame step used (for the refinement).
 
     Returns:
         The :class:`StaticEstimate`.
@@ -209,13 +292,28 @@ def estimate_static(
         thoracic_kyphosis_deg=template.thoracic_kyphosis_deg + math.degrees(thoracic),
         lateral_deviation_deg=0.0,
     )
+    if int(refine_iterations) < 0:
+        raise ValueError(f"refine_iterations must be >= 0 (0 = off), got {refine_iterations}.")
+    if refine_iterations > 0 and layer is None:
+        raise ValueError(
+            "estimate_static: refine_iterations > 0 needs the body layer (layer=SagittalBody(...)"
+            " of the person's shape); pass it or set refine_iterations=0."
+        )
     morphology, method, tilt = from_fit, "fit", None
+    learned_morph = refinement = None
     if learned is not False and contour is not None:
         from .static_model import StaticModel, predict_static
 
         model = learned if isinstance(learned, StaticModel) else None
         morphology, tilt = predict_static(keypoints, contour, standing, model=model)
-        method = "learned"
+        method, learned_morph = "learned", morphology
+        if refine_iterations > 0:
+            refinement = refine_static(keypoints, contour, standing, morphology, template, layer,
+                                       standing_pelvic_tilt_deg=tilt, prior_weight=prior_weight,
+                                       iterations=refine_iterations, init=fit,
+                                       focal_px=focal_px)  # fmt: skip
+            morphology, tilt = refinement.morphology, refinement.standing_pelvic_tilt_deg
+            method = "learned+fit"
     return StaticEstimate(
         shape=shape or BodyShape(np.asarray(fit.betas, dtype=np.float64), "anny"),
         shape_method="given" if shape is not None else ("fit" if np.any(fit.betas) else "average"),
@@ -228,4 +326,201 @@ def estimate_static(
         method=method,
         fit_morphology=from_fit,
         standing_pelvic_tilt_deg=tilt,
+        learned_morphology=learned_morph,
+        refined_morphology=None if refinement is None else refinement.morphology,
+        refinement=refinement,
     )
+
+
+def morphology_angles(morphology: SpineMorphology, template: SpineMorphology) -> np.ndarray:
+    """Standing (pelvis tilt, lumbar flexion, thoracic flexion) of a morphology, radians.
+
+    The inverse of the module docstring's formulas: the angles from the body's rest posture
+    (which carries ``template``) that give ``morphology``.
+
+    Shapes:
+        → (3,).
+    """
+    return np.radians(
+        [
+            morphology.sacral_slope_deg - template.sacral_slope_deg,
+            template.lumbar_lordosis_deg - morphology.lumbar_lordosis_deg,
+            morphology.thoracic_kyphosis_deg - template.thoracic_kyphosis_deg,
+        ]
+    )
+
+
+def _camera_angles(R: np.ndarray, sign: int) -> np.ndarray:
+    """(yaw, pitch) of a :func:`.fit.side_camera_rotation` matrix (its inverse), radians."""
+    base = np.array([[0.0, 0.0, sign], [0.0, -1.0, 0.0], [sign, 0.0, 0.0]])
+    m = base @ np.asarray(R, dtype=np.float64)  # = Ry(yaw) @ Rz(pitch); base is its own inverse
+    return np.array([math.atan2(m[0, 2], m[2, 2]), math.atan2(m[1, 0], m[1, 1])])
+
+
+def _take_frames(keypoints: Keypoints2D, contour: BackContour, idx: np.ndarray):
+    """The keypoints and back contour of the frames ``idx`` only."""
+    kp = dataclasses.replace(
+        keypoints,
+        data=keypoints.data[idx],
+        frame_indices=np.asarray(keypoints.frame_indices)[idx],
+        detected=np.asarray(keypoints.detected)[idx],
+        interpolated=np.asarray(keypoints.interpolated)[idx],
+        world=None if keypoints.world is None else keypoints.world[idx],
+    )
+    per_frame = ("depth", "valid", "points_px", "origin_px", "axis", "normal", "length_px")
+    ct = dataclasses.replace(contour, **{n: getattr(contour, n)[idx] for n in per_frame})
+    return kp, ct
+
+
+def refine_static(
+    keypoints: Keypoints2D,
+    contour: BackContour,
+    standing: np.ndarray,
+    learned: SpineMorphology,
+    template: SpineMorphology,
+    layer: SagittalBody,
+    *,
+    standing_pelvic_tilt_deg: float | None = None,
+    prior_weight: float = 1.0,
+    iterations: int = 60,
+    init: FrameFit | None = None,
+    focal_px: float | None = None,
+    pelvis_prior: str = "per_frame",
+    fit_offset_deg: tuple[float, float, float] | None = None,
+    refine_pelvis: bool = False,
+) -> StaticRefinement:
+    """Refine a learned morphology by fitting the body to the standing frames (MAP).
+
+    Steps:
+
+    1. Up to 8 standing frames (evenly spaced) are taken; the learned morphology becomes the
+       prior means of the standing pelvis / lumbar / thoracic angles (:func:`morphology_angles`).
+    2. :func:`.fit.fit_frames` on those frames: the body (``layer``: the person's shape, rest
+       posture = ``template``) is posed so that its projected back midline matches the observed
+       back contour and its joints the landmarks, plus the Gaussian prior
+       ``prior_weight · 1e-4 · Σ ((angle − learned) / 3°)²`` over the three angles
+       (:data:`PRIOR_SIGMA_DEG`); the other angles, the translation and the camera yaw/pitch are
+       free. Start: ``init``'s angles, translation and camera at those frames (the per-frame
+       step's solution) with the three angles set to the prior means; else the 2D geometry.
+    3. The refined lordosis and kyphosis are the median refined angles through the template
+       (module docstring); the sacral slope and standing tilt stay the learned ones unless
+       ``refine_pelvis`` (then they move by the pelvis angle's change).
+
+    Args:
+        keypoints: the video's landmarks.
+        contour: its back contour (any stations; those of ``contour`` are fitted).
+        standing: (T,) bool standing frames.
+        learned: the learned morphology (the prior's centre).
+        template: the morphology of the body's rest posture (``layer.embedding.morphology``).
+        layer: :class:`.fit.SagittalBody` of the person's estimated body shape.
+        standing_pelvic_tilt_deg: the learned standing anterior pelvic tilt, if any.
+        prior_weight: the prior's weight (0 = fit only; large = the learned estimate).
+        iterations: fit iterations (half Adam, half L-BFGS).
+        init: the per-frame :class:`.fit.FrameFit` of the whole video (a starting point).
+        focal_px: focal length in pixels (default: the fit's assumption, or ``init``'s).
+        pelvis_prior: centre of the pelvis angle's prior: ``"per_frame"`` = ``init``'s median
+            standing pelvis tilt (the image-based estimate of how the body's pelvis sits, in
+            the same camera), ``"learned"`` = the learned sacral slope through the template.
+            Without ``init`` always ``"learned"``. The refined sacral slope and tilt move by
+            the pelvis angle's change from that centre.
+        fit_offset_deg: the fit's systematic (pelvis, lumbar, thoracic) offset, removed from
+            its angles (the prior's centre moves by it and the result back); None =
+            :data:`FIT_OFFSET_DEG`.
+        refine_pelvis: also move the sacral slope and standing tilt by the refined pelvis
+            angle's change. Off by default: the pelvis is fitted (it must be, for the trunk to
+            sit right) but on the static model's training subjects moving them made both worse
+            (sacral slope MAE 6.67° → 7.03°, tilt 4.63° → 4.83°, docs/reconstruction.md §3).
+
+    Returns:
+        The :class:`StaticRefinement`.
+
+    Shapes:
+        keypoints.data: (T, 33, 3); contour.depth: (T, N); standing: (T,).
+    """
+    standing = np.asarray(standing)
+    t = keypoints.num_frames
+    if standing.shape != (t,) or standing.dtype != bool or not standing.any():
+        raise ValueError(
+            f"refine_static: standing must be a (T,) = ({t},) bool mask with at least one True, "
+            f"got shape {standing.shape} and dtype {standing.dtype}."
+        )
+    if contour.num_frames != t:
+        raise ValueError(
+            f"refine_static: contour has {contour.num_frames} frames, keypoints {t}; pass the "
+            "back contour of these keypoints."
+        )
+    if init is not None and init.num_frames != t:
+        raise ValueError(f"refine_static: init has {init.num_frames} frames, keypoints {t}.")
+    if not (iterations >= 1 and prior_weight >= 0 and math.isfinite(prior_weight)):
+        raise ValueError(
+            f"refine_static: expected iterations >= 1 and a finite prior_weight >= 0, got "
+            f"{iterations} and {prior_weight}."
+        )
+    if pelvis_prior not in ("per_frame", "learned"):
+        raise ValueError(f"pelvis_prior must be 'per_frame' or 'learned', got {pelvis_prior!r}.")
+    # 1. Frames and prior.
+    idx = np.flatnonzero(standing)
+    if len(idx) > _MAX_REFINE_FRAMES:
+        idx = idx[np.linspace(0, len(idx) - 1, _MAX_REFINE_FRAMES).round().astype(int)]
+    kp, ct = _take_frames(keypoints, contour, idx)
+    cols = [ANGLE_NAMES.index(n) for n in _REFINED]
+    prior = morphology_angles(learned, template)
+    if init is not None and pelvis_prior == "per_frame":
+        prior[0] = float(np.median(init.angle("pelvis_tilt")[idx]))
+    offset = np.radians(FIT_OFFSET_DEG if fit_offset_deg is None else fit_offset_deg)
+    if offset.shape != (3,) or not np.isfinite(offset).all():
+        raise ValueError(f"fit_offset_deg: expected 3 finite degrees, got {fit_offset_deg}.")
+    mean = np.zeros(len(ANGLE_NAMES))
+    precision = np.zeros(len(ANGLE_NAMES))
+    mean[cols] = prior + offset  # where the fit's biased angles should sit
+    precision[cols] = prior_weight * _PRIOR_SCALE / math.radians(PRIOR_SIGMA_DEG) ** 2
+    # 2. Fit from the per-frame solution (or the 2D geometry).
+    face = "right" if ct.facing > 0 else "left"
+    starts: dict = {}
+    if init is not None:
+        angles0 = np.array(init.angles[idx], dtype=np.float64)
+        angles0[:, cols] = mean[cols]
+        starts = dict(init_angles=angles0, init_transl=np.array(init.transl[idx]),
+                      init_camera=_camera_angles(init.camera_R, ct.facing))  # fmt: skip
+        focal_px = focal_px or float(init.K[0, 0])
+    else:
+        from .fit import _initial_angles
+
+        angles0 = _initial_angles(kp, ct.facing)
+        angles0[:, cols] = mean[cols]
+        starts = dict(init_angles=angles0)
+    config = FitConfig(iterations=int(iterations), adam_fraction=0.5, learning_rate=0.01,
+                       contour_start=0.0, smooth_weight=0.0, focal_px=focal_px,
+                       stations=tuple(np.asarray(ct.stations).tolist()),
+                       max_vertices=len(layer.vertex_index), num_threads=None)  # fmt: skip
+    fitted = fit_frames(kp, None, layer.body, config=config, facing=face, layer=layer,
+                        contour=ct, angle_prior=(mean, precision), **starts)  # fmt: skip
+    # 3. Back to a morphology.
+    got = np.median(fitted.angles[:, cols], axis=0) - offset
+    delta = np.degrees(got - prior)
+    pelvis_change = float(delta[0]) if refine_pelvis else 0.0
+    morphology = SpineMorphology(
+        sacral_slope_deg=learned.sacral_slope_deg + pelvis_change,
+        lumbar_lordosis_deg=learned.lumbar_lordosis_deg - float(delta[1]),
+        thoracic_kyphosis_deg=learned.thoracic_kyphosis_deg + float(delta[2]),
+        lateral_deviation_deg=learned.lateral_deviation_deg,
+    )
+    tilt = None if standing_pelvic_tilt_deg is None else standing_pelvic_tilt_deg + pelvis_change
+    return StaticRefinement(
+        morphology=morphology,
+        standing_pelvic_tilt_deg=tilt,
+        angles_deg=np.degrees(got),
+        prior_deg=np.degrees(prior),
+        frames=idx,
+        keypoint_error=_nanmedian(fitted.keypoint_error),
+        contour_error=_nanmedian(fitted.contour_error),
+        prior_weight=float(prior_weight),
+        iterations=int(iterations),
+    )
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    """Median of the finite values (NaN if none, without numpy's warning)."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) else math.nan
