@@ -37,6 +37,7 @@ import numpy as np
 TARGETS = ("lumbar_lordosis_deg", "thoracic_kyphosis_deg", "sacral_slope_deg",
            "standing_pelvic_tilt_deg")  # fmt: skip
 WEIGHTS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+REFINE_PELVIS = False  # set by --refine-pelvis
 
 
 def load_rows(folder: Path, n: int) -> list[dict]:
@@ -96,7 +97,8 @@ def refine(
     out = refine_static(prep["kp"], prep["contour"], prep["standing"], morph,
                         layer.embedding.morphology, layer, standing_pelvic_tilt_deg=apt,
                         prior_weight=weight, iterations=iterations, init=prep["init"],
-                        pelvis_prior=pelvis, fit_offset_deg=offset)  # fmt: skip
+                        pelvis_prior=pelvis, fit_offset_deg=offset,
+                        refine_pelvis=REFINE_PELVIS)  # fmt: skip
     m = out.morphology
     return np.array([m.lumbar_lordosis_deg, m.thoracic_kyphosis_deg, m.sacral_slope_deg,
                      out.standing_pelvic_tilt_deg])  # fmt: skip
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage", choices=("cv", "test", "both"), default="both")
     ap.add_argument("--pelvis-prior", choices=("per_frame", "learned"), default="per_frame",
                     help="centre of the pelvis angle's prior (refine_static)")  # fmt: skip
+    ap.add_argument("--refine-pelvis", action="store_true",
+                    help="move sacral slope and tilt with the refined pelvis angle")  # fmt: skip
     ap.add_argument("--fit-offset", type=float, nargs=3, default=None,
                     metavar=("PELVIS", "LUMBAR", "THORACIC"),
                     help="the fit's angle offset in degrees (default: static.FIT_OFFSET_DEG; "
@@ -176,12 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     from humanmovenet.reconstruct.static_model import load_static_model
 
     torch.set_num_threads(1)
+    global REFINE_PELVIS
+    REFINE_PELVIS = args.refine_pelvis
     body = create("anny")
     shipped = load_static_model()
     result = json.loads(args.json.read_text()) if args.json.exists() else {}
-    result["command"] = "python benchmarks/bench_static_refine.py " + " ".join(argv or [])
+    import sys
+
+    command = " ".join(["python benchmarks/bench_static_refine.py", *(argv or sys.argv[1:])])
     result["iterations"] = args.iterations
     result["pelvis_prior"] = args.pelvis_prior
+    result["refine_pelvis"] = args.refine_pelvis
     from humanmovenet.reconstruct.static import FIT_OFFSET_DEG
 
     result["fit_offset_deg"] = list(args.fit_offset or FIT_OFFSET_DEG)
@@ -201,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 + table[str(w)]["thoracic_kyphosis_deg"]["mae"] for w in args.weights}  # fmt: skip
         best = min(cost, key=cost.get)
         result["cv"] = {
+            "command": command,
             "n": len(rows),
             "learned_out_of_fold": scores(learned, truth),
             "refined": table,
@@ -232,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                                args.pelvis_prior, args.fit_offset)  # fmt: skip
         refined = preds[weight]
         result["test"] = {
+            "command": command,
             "n": len(rows),
             "weight": weight,
             "learned": scores(learned, truth),
