@@ -45,7 +45,8 @@ def standing_subject():
     layer = SagittalBody(body, betas)
     contour = extract_back_contour(sil, kp)
     init = regress_frames(kp, sil, body=body, betas=betas, contour=contour)
-    return SimpleNamespace(kp=kp, contour=contour, layer=layer, init=init, subject=subject)
+    return SimpleNamespace(kp=kp, sil=sil, contour=contour, layer=layer, init=init,
+                           subject=subject, body=body)  # fmt: skip
 
 
 def _refine(s, learned: SpineMorphology, weight: float):
@@ -93,6 +94,21 @@ def test_estimate_static_keeps_learned_and_refined(standing_subject):
     assert refined.learned_morphology == plain.morphology
     assert refined.morphology == refined.refined_morphology == refined.refinement.morphology
     assert refined.fit_morphology is not None
+
+
+def test_reconstruct_spine_refines_on_request_only(standing_subject):
+    from humanmovenet.reconstruct import reconstruct_spine
+
+    s = standing_subject
+    spine, _, static = reconstruct_spine(s.kp, s.sil, s.body)
+    assert static.method == "learned" and static.refinement is None  # the default: off
+    config = FitConfig(static_refine_iterations=20, static_prior_weight=0.3)
+    spine2, _, static2 = reconstruct_spine(s.kp, s.sil, s.body, config=config)
+    assert static2.method == "learned+fit" and static2.refinement.iterations == 20
+    assert static2.refinement.prior_weight == 0.3
+    assert static2.learned_morphology == static.morphology  # same learned start
+    assert spine2.morphology == static2.refined_morphology  # the refined spine is the one used
+    assert spine2.morphology != spine.morphology
 
 
 def test_input_checks(standing_subject):
