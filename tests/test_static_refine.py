@@ -96,12 +96,15 @@ def test_estimate_static_keeps_learned_and_refined(standing_subject):
     assert refined.fit_morphology is not None
 
 
-def test_reconstruct_spine_refines_on_request_only(standing_subject):
+def test_reconstruct_spine_refines_by_default_and_not_when_off(standing_subject):
     from humanmovenet.reconstruct import reconstruct_spine
 
     s = standing_subject
-    spine, _, static = reconstruct_spine(s.kp, s.sil, s.body)
-    assert static.method == "learned" and static.refinement is None  # the default: off
+    _, _, default = reconstruct_spine(s.kp, s.sil, s.body)
+    assert default.method == "learned+fit" and default.refinement.iterations == 60  # default
+    off = FitConfig(static_refine_iterations=0)
+    spine, _, static = reconstruct_spine(s.kp, s.sil, s.body, config=off)
+    assert static.method == "learned" and static.refinement is None
     config = FitConfig(static_refine_iterations=20, static_prior_weight=0.3)
     spine2, _, static2 = reconstruct_spine(s.kp, s.sil, s.body, config=config)
     assert static2.method == "learned+fit" and static2.refinement.iterations == 20

@@ -17,7 +17,14 @@ from .contour import BackContour, contour_features, extract_back_contour, profil
 from .fit import ANGLE_NAMES, FitConfig, FrameFit, SagittalBody, fit_frames
 from .fuse import frame_confidence, fuse_spine, reconstruct_spine
 from .regress import load_regressor, regress_frames
-from .static import StaticEstimate, estimate_static, standing_frames
+from .static import (
+    StaticEstimate,
+    StaticRefinement,
+    estimate_static,
+    morphology_angles,
+    refine_static,
+    standing_frames,
+)
 from .static_model import (
     ShapeModel,
     StaticModel,
@@ -40,6 +47,7 @@ __all__ = [
     "ShapeModel",
     "StaticEstimate",
     "StaticModel",
+    "StaticRefinement",
     "TemporalStream",
     "contour_features",
     "estimate_static",
@@ -51,12 +59,14 @@ __all__ = [
     "load_shape_model",
     "load_static_model",
     "load_temporal_model",
+    "morphology_angles",
     "predict_shape",
     "predict_static",
     "shape_features",
     "fuse_spine",
     "profile_curvature",
     "reconstruct_spine",
+    "refine_static",
     "regress_frames",
     "smooth_angles",
     "standing_features",

@@ -136,7 +136,8 @@ class FitConfig:
             (0 = none).
         static_refine_iterations: static step on the learned path: fit iterations that refine
             the learned spine morphology against the standing frames' back contour and
-            landmarks (:func:`.static.refine_static`; 0 = off, the learned estimate as is).
+            landmarks (:func:`.static.refine_static`; default 60; 0 = off, the learned estimate
+            as is).
         static_prior_weight: weight of the Gaussian prior that pulls the refined standing
             lumbar, thoracic and pelvis angles toward the learned estimate (1 = a 3° deviation
             costs as much as a 0.01 trunk-length RMS back-contour residual).
@@ -159,7 +160,7 @@ class FitConfig:
     method: str = "learned"
     temporal: bool = True
     refine_iterations: int = 0
-    static_refine_iterations: int = 0
+    static_refine_iterations: int = 60
     static_prior_weight: float = 1.0
 
     def __post_init__(self) -> None:
