@@ -340,9 +340,8 @@ def test_fit_with_mediapipe_on_renders(body, betas):
         spine, learned, static = reconstruct_spine(kp, sil, body, method="learned",
                                                    temporal=temporal)  # fmt: skip
         assert np.isfinite(spine.positions).all() and spine.positions.shape == (6, 25, 3)
-        assert (
-            static.method == "learned+fit"
-        )  # learned, refined by the standing fit (default) and np.isfinite(learned.angles).all()
+        # the learned estimate, refined by the standing fit (the default)
+        assert static.method == "learned+fit" and np.isfinite(learned.angles).all()
 
         def change(a, names):
             """Summed change from the first (standing) frame at the peak, degrees."""
