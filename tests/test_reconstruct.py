@@ -314,6 +314,23 @@ def test_learned_reconstruction_estimates_the_body_shape_and_keeps_the_angles(bo
     assert static3.shape_method == "average" and not np.any(fit3.betas)
 
 
+def test_temporal_model_runs_from_8_fps_and_not_below(body, betas):
+    import dataclasses
+
+    from humanmovenet.reconstruct import reconstruct_spine
+    from humanmovenet.reconstruct.fuse import MIN_TEMPORAL_FPS
+
+    assert MIN_TEMPORAL_FPS == 8.0
+    keypoints, silhouettes, _, _, _ = _render_case(body, _bend_angles("forward", 10), 5, betas)
+    for fps, smoothed in ((8.0, True), (5.0, False)):
+        kp = dataclasses.replace(keypoints, fps=fps)
+        sil = dataclasses.replace(silhouettes, fps=fps)
+        kw = {"facing": "left", "estimate_shape": False}
+        _, raw, _ = reconstruct_spine(kp, sil, body, temporal=False, **kw)
+        _, out, _ = reconstruct_spine(kp, sil, body, temporal=True, **kw)
+        assert (not np.allclose(out.angles, raw.angles)) == smoothed, fps
+
+
 @pytest.mark.slow
 def test_fit_with_mediapipe_on_renders(body, betas):
     pytest.importorskip("mediapipe")

@@ -123,13 +123,21 @@ def _default_stations(contour):
     return contour if np.allclose(contour.stations, DEFAULT_STATIONS) else None
 
 
+#: Lowest frame rate at which the learned path runs the GCN+LSTM (:func:`.temporal.smooth_angles`
+#: resamples 8–10 fps into its 10–30 fps range). 8, not 10: on 30 held-out 8 fps rendered bends
+#: (the real-pair validation subjects of ``train_temporal``, never trained on) it cut the
+#: change-from-standing MAE of lumbar 3.38 → 2.74° (paired −0.64° [−1.15, −0.14]) and hip
+#: 3.14 → 2.86°, pelvis 2.71 → 2.69°; at 5 fps a 1 s bend is flattened (docs/temporal.md).
+MIN_TEMPORAL_FPS = 8.0
+
+
 def _learned_frames(keypoints, silhouettes, body, betas, layer, contour, config, facing,
                     temporal: bool, refine_iterations: int) -> FrameFit:  # fmt: skip
     """Regressor → (GCN+LSTM) → FrameFit with the smoothed angles' body pose."""
     import dataclasses
 
     from .regress import regress_frames
-    from .temporal import FPS_RANGE, smooth_angles
+    from .temporal import smooth_angles
 
     # the regressor's own cached 400-vertex layer is enough for its closed form; the fit's
     # 1,500-vertex layer only for a reprojection refinement
@@ -137,8 +145,8 @@ def _learned_frames(keypoints, silhouettes, body, betas, layer, contour, config,
                          layer=layer if refine_iterations > 0 else None,
                          contour=_default_stations(contour), focal_px=config.focal_px,
                          refine_iterations=refine_iterations)  # fmt: skip
-    if not temporal or fit.fps < FPS_RANGE[0]:
-        # below the trained frame rates the model would treat a normal bend as jitter (a
+    if not temporal or fit.fps < MIN_TEMPORAL_FPS:
+        # far below the trained frame rates the model would treat a normal bend as jitter (a
         # 1 s bend at 5 fps was flattened to 41 %): the per-frame estimate is returned
         return fit
     confidence = np.clip(np.nan_to_num(fit.visibility, nan=0.0), 0.0, 1.0)
@@ -189,8 +197,8 @@ def reconstruct_spine(
 
     * ``"learned"`` (default): the learned per-frame regressor (:func:`.regress.regress_frames`),
       then the GCN+LSTM temporal model on its angles (:func:`.temporal.smooth_angles`,
-      bidirectional; skipped with ``temporal=False`` or below 10 frames/s, the model's trained
-      range), optionally ``refine_iterations`` of reprojection fitting — hundreds of frames/s;
+      bidirectional; skipped with ``temporal=False`` or below :data:`MIN_TEMPORAL_FPS` = 8
+      frames/s), optionally ``refine_iterations`` of reprojection fitting — hundreds of frames/s;
       on 12 held-out rendered bends with MediaPipe more accurate than the fit (pelvis / lumbar
       / hip change MAE 1.73° / 2.35° / 2.45° vs 3.86° / 3.81° / 4.11°, docs/regressor.md);
     * ``"fit"``: the model-based fit of every frame together (:func:`.fit.fit_frames`,
