@@ -10,7 +10,7 @@ Example::
     print(metrics.lumbar_rom)                 # "48.0° ± 0.3°" (frame noise)
     # a spine reconstructed from a video: add the reconstruction's measured error
     cal = load_calibration("weights/metric_errors.json")   # pipeline.analyze does this
-    print(compute_metrics(spine, calibration=cal).lumbar_rom)   # "48.0° ± 6.4°"
+    print(compute_metrics(spine, calibration=cal).lumbar_rom)   # "48.0° ± 5.2°"
     print(metrics.summary())
     metrics.normal_range("lumbar_rom")        # literature range for the detected movement
 
