@@ -30,7 +30,7 @@ PACKAGES = ("humanmovenet", "humanmovenet.io", "humanmovenet.pose2d", "humanmove
 #: Public functions whose arguments are paths, settings, names or dataclasses without shapes
 #: to disagree (their own dataclasses validate shapes on construction: types.py).
 NO_ARRAYS = {
-    "apply_calibration", "load_calibration", "analyze", "open_video", "save_keypoints", "load_keypoints", "load_silhouettes",
+    "apply_calibration", "load_calibration", "morphology_angles", "analyze", "open_video", "save_keypoints", "load_keypoints", "load_silhouettes",
     "save_dynamic_spine", "load_dynamic_spine", "save_pose_sequence", "load_pose_sequence",
     "save_body_shape", "load_body_shape", "pose_vertices", "export_bvh", "export_opensim_mot",
     "opensim_coordinates", "hip_flexion_from_pose", "read_mot", "iter_detections", "iter_poses",
@@ -98,6 +98,7 @@ def _cases():
     """(id, call(tmp_path), word the message must contain, xfail reason or None)."""
     from humanmovenet import biomech, classify, evaluate, io, pose2d, reconstruct, spine, synth, viz
     from humanmovenet.io import export_animated_glb, export_meshes
+    from humanmovenet.types import SpineMorphology
 
     r = np.random.default_rng(0)
     tri = np.array([[0, 1, 2]])
@@ -117,6 +118,9 @@ def _cases():
         ("predict_shape", lambda p: reconstruct.predict_shape(_keypoints(4), _silhouettes(4), np.ones(5, bool)), "standing", None),
         ("standing_features", lambda p: reconstruct.standing_features(
             _keypoints(4), reconstruct.extract_back_contour(_silhouettes(4), _keypoints(4)), np.ones(3, bool)), "standing", None),
+        ("refine_static", lambda p: reconstruct.refine_static(
+            _keypoints(4), reconstruct.extract_back_contour(_silhouettes(4), _keypoints(4)), np.ones(3, bool),
+            SpineMorphology(), SpineMorphology(), None), "standing", None),
         ("save_metrics_csv", lambda p: io.save_metrics_csv(p / "m.csv", r.random((3, 2))), "metrics", None),
         ("save_metrics_json", lambda p: io.save_metrics_json(p / "m.json", r.random(3)), "metrics", None),
         ("regress_frames", lambda p: reconstruct.regress_frames(_keypoints(4), _silhouettes(3)), "silhouettes", None),
