@@ -494,16 +494,6 @@ def build_real_pairs(folder: Path = REAL_PAIRS_2D, out: Path = REAL_PAIRS) -> li
     return records
 
 
-def _resample_time(x: np.ndarray, n_out: int) -> np.ndarray:
-    """Linear resampling of (T, …) along time to ``n_out`` frames (a NaN neighbour gives NaN)."""
-    t = x.shape[0]
-    src = np.linspace(0.0, t - 1.0, n_out)
-    lo = np.floor(src).astype(int).clip(0, t - 1)
-    hi = np.minimum(lo + 1, t - 1)
-    w = (src - lo).reshape((-1,) + (1,) * (x.ndim - 1))
-    return (1 - w) * x[lo] + w * x[hi]
-
-
 def prepare_real(records, fps: float = REAL_FPS) -> list[dict]:
     """Real pairs resampled to ``fps`` with the truth aligned on the true standing frames.
 
@@ -516,6 +506,8 @@ def prepare_real(records, fps: float = REAL_FPS) -> list[dict]:
     Shapes:
         each returned record: ``estimate``, ``target`` (T', 12), ``confidence`` (T',).
     """
+    from humanmovenet.reconstruct.temporal import _resample  # the run-time resampling
+
     out = []
     for r in records:
         est, truth = np.asarray(r["estimate"], float), np.asarray(r["truth"], float)
@@ -525,9 +517,9 @@ def prepare_real(records, fps: float = REAL_FPS) -> list[dict]:
         off = err[ok].mean(0) if ok.any() else np.nanmedian(err, 0)
         n_out = int(round((len(est) - 1) * fps / float(r["fps"]))) + 1
         out.append({
-            "estimate": _resample_time(est, n_out),
-            "target": _resample_time(truth + off, n_out),
-            "confidence": _resample_time(np.asarray(r["confidence"], float), n_out),
+            "estimate": _resample(est, n_out),
+            "target": _resample(truth + off, n_out),
+            "confidence": _resample(np.asarray(r["confidence"], float)[:, None], n_out)[:, 0],
             "index": int(r["index"]),
             "movement": str(r["movement"]),
         })  # fmt: skip
