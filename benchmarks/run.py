@@ -516,7 +516,15 @@ def summarise(runs: list[dict]) -> dict:
         per_seq[name] = {k: [r["methods"].get(name, {}).get(k, np.nan) for r in runs]
                          for k in CI_KEYS}  # fmt: skip
         ci[name] = {k: bootstrap_ci(v) for k, v in per_seq[name].items()}
-    return {"methods": table, "speed": speed, "jitter_truth_m_s3": jit,
+    # full − each per-frame variant, paired per sequence: does the temporal model beat a filter?
+    paired = {}
+    for name in ("per_frame", "per_frame+savgol", "per_frame+butter", "per_frame+one_euro"):
+        paired[name] = {}
+        for k in CI_KEYS:
+            d = np.asarray(per_seq["full"][k], float) - np.asarray(per_seq[name][k], float)
+            mean = float(np.nanmean(d)) if np.isfinite(d).any() else float("nan")
+            paired[name][k] = (mean, *bootstrap_ci(d), int(np.sum(d < 0)))
+    return {"methods": table, "speed": speed, "jitter_truth_m_s3": jit, "paired_full_minus": paired,
             "per_sequence": {"seed": [r["info"]["seed"] for r in runs],
                              "movement": [r["info"]["movement"] for r in runs], **per_seq},
             "ci95": ci, "n_bootstrap": N_BOOTSTRAP}  # fmt: skip
@@ -578,6 +586,14 @@ def ci_tables(summary: dict) -> list[str]:
         for k in CI_KEYS:
             m, (lo, hi) = summary["methods"][name].get(k, np.nan), summary["ci95"][name][k]
             cells.append(fmt(m) if not np.isfinite(lo) else f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "`full` minus each per-frame variant, paired per sequence: mean difference "
+              "[bootstrap 95 % CI] (sequences where `full` is better):", "",
+              "| vs | " + " | ".join(f"{k} °" for k in names) + " |",
+              "|---" * (len(CI_KEYS) + 1) + "|"]  # fmt: skip
+    for name, row in summary["paired_full_minus"].items():
+        cells = [f"{row[k][0]:+.2f} [{row[k][1]:+.2f}, {row[k][2]:+.2f}] ({row[k][3]}/{n})"
+                 for k in CI_KEYS]  # fmt: skip
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     ps = summary["per_sequence"]
     lines += ["", "Per sequence (deg; `full` / `landmarks_only`):", "",
